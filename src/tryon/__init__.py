@@ -1,0 +1,3 @@
+"""Tryon: self-hosted virtual try-on API server."""
+
+__version__ = "0.1.0"
