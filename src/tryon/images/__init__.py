@@ -1,0 +1,1 @@
+"""Customer and product images: intake (validation, normalisation, cropping) and storage models."""
