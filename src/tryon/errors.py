@@ -26,7 +26,9 @@ CATALOG: dict[str, int] = {
     "PRODUCT_NOT_FOUND": 404,
     "GENERATION_NOT_FOUND": 404,
     "IMAGE_NOT_FOUND": 404,
+    # Beyond the contract: an unknown path or method (the contract names no code for these).
     "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
     "INSUFFICIENT_CREDITS": 402,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "FILE_TOO_LARGE": 413,
@@ -78,7 +80,11 @@ class ApiError(Exception):
         return CATALOG[self.code]
 
     def body(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        payload: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+        }
         if self.details or self.code == "VALIDATION_FAILED":
             payload["details"] = [d.as_dict() for d in self.details]
         return payload

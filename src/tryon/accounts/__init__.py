@@ -1,0 +1,1 @@
+"""Accounts (tenants), API keys, the credit ledger, authentication and rate limiting."""

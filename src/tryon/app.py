@@ -1,0 +1,168 @@
+"""``create_app``: routers, error handlers and middleware. No import-time state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tryon import __version__
+from tryon.accounts.router import router as accounts_router
+from tryon.context import AppContext
+from tryon.customers.router import router as customers_router
+from tryon.errors import ApiError, ErrorDetail
+from tryon.generations.router import router as generations_router
+from tryon.images.router import router as images_router
+from tryon.products.router import router as products_router
+from tryon.storage.blobs import StorageUnavailable
+from tryon.storage.router import router as files_router
+
+API_PREFIX = "/tryon/v1"
+log = logging.getLogger("tryon.api")
+
+
+def create_app(context: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="Tryon",
+        version=__version__,
+        description="Self-hosted virtual try-on API (Try-On API v1 wire contract).",
+    )
+    app.state.context = context
+    for router in (
+        images_router,
+        generations_router,
+        products_router,
+        accounts_router,
+        customers_router,
+        files_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def rate_limit_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        for name, value in getattr(request.state, "rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_request_bytes)  # type: ignore[arg-type]
+    return app
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_failed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            ErrorDetail(
+                ".".join(
+                    str(p)
+                    for p in err.get("loc", ())
+                    if p not in ("body", "query", "path", "header")
+                )
+                or "request",
+                str(err.get("msg", "invalid")),
+            )
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{d.path}: {d.message}" for d in details)
+        return error_response(ApiError("VALIDATION_FAILED", message, details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            error = ApiError("METHOD_NOT_ALLOWED", "This method is not allowed on this path.")
+        elif exc.status_code == 413:
+            error = ApiError("PAYLOAD_TOO_LARGE", "The request body is too large.")
+        elif exc.status_code == 404:
+            error = ApiError("NOT_FOUND", "No such endpoint.")
+        elif exc.status_code < 500:
+            error = ApiError("VALIDATION_FAILED", str(exc.detail))
+        else:
+            error = ApiError("INTERNAL_ERROR", "Something went wrong on our side.")
+        return error_response(error)
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.error("storage unavailable: %s", exc)
+        return error_response(ApiError("SERVICE_UNAVAILABLE", "Storage is unavailable; retry."))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            ApiError("SERVICE_UNAVAILABLE", "The database is unavailable; retry.")
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(ApiError("INTERNAL_ERROR", "Something went wrong on our side."))
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 PAYLOAD_TOO_LARGE, counted as streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._error()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except ApiError as exc:
+            # Raised by limited_receive while a handler was reading; normally the API error
+            # handler already answered, this covers reads outside of it.
+            if exc.code != "PAYLOAD_TOO_LARGE" or started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    def _error(self) -> ApiError:
+        return ApiError("PAYLOAD_TOO_LARGE", f"The request body is over {self.max_bytes} bytes.")
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await error_response(self._error())(scope, receive, send)

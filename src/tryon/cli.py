@@ -1,0 +1,293 @@
+"""The ``tryon`` command: server, worker, admin commands and the demo.
+
+Every command takes ``--data-dir`` (else ``TRYON_DATA_DIR``, else ``./.tryon``), so admin commands
+act on the same data as a server started with the same setting, also while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# Quiet MediaPipe / TensorFlow Lite start-up chatter; set before they are imported.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+app = typer.Typer(help="Tryon: self-hosted virtual try-on API server.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+credits_app = typer.Typer(help="Manage credits.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(credits_app, name="credits")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data folder (default: $TRYON_DATA_DIR, else ./.tryon)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings(data_dir: Path | None, **overrides: Any):  # type: ignore[no-untyped-def]
+    from tryon.config import Settings
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def _context(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from tryon.context import build_context
+
+    return build_context(_settings(data_dir))
+
+
+def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    typer.echo(json.dumps(payload) if as_json else text)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _admin(func):  # type: ignore[no-untyped-def]
+    """Run an admin action in one transaction, turning refusals into a clean error line."""
+    from tryon.accounts.service import AdminError
+    from tryon.db import transaction
+
+    def run(data_dir: Path | None, *args: Any) -> Any:
+        context = _context(data_dir)
+        try:
+            with transaction(context.sessions) as session:
+                return func(context, session, *args)
+        except AdminError as exc:
+            _fail(str(exc))
+        finally:
+            context.close()
+
+    return run
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDir = None,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run the job worker in this process.")
+    ] = True,
+) -> None:
+    """Run the API server (with an embedded worker unless --no-worker)."""
+    import logging
+
+    import uvicorn
+
+    from tryon.app import create_app
+    from tryon.jobs.queue import start_embedded_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    context = _context(data_dir)
+    consumer = start_embedded_worker(context, context.settings.worker_threads) if worker else None
+    typer.echo(
+        f"Tryon listening on http://{host}:{port} (data: {context.settings.resolved_data_dir()})"
+    )
+    try:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        context.close()
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run the job worker (generations and the periodic sweeper) in the foreground."""
+    import logging
+
+    from huey.consumer import Consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    context = _context(data_dir)
+    assert context.queue is not None
+    Consumer(context.queue.huey, workers=context.settings.worker_threads).run()
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str,
+    credits: Annotated[int, typer.Option(help="Credits to grant now.")] = 0,
+    retention_days: Annotated[int, typer.Option(help="Default retention: 1, 3 or 7.")] = 7,
+    rate_limit: Annotated[int, typer.Option(help="Requests per minute.")] = 100,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an account (a merchant)."""
+    from tryon.accounts import service
+
+    def create(context, session):  # type: ignore[no-untyped-def]
+        account = service.create_account(
+            session,
+            context.clock.now(),
+            name,
+            credits=credits,
+            retention_days=retention_days,
+            rate_limit=rate_limit,
+        )
+        return account.id
+
+    account_id = _admin(create)(data_dir)
+    _emit(as_json, {"accountId": account_id}, f"Created account {account_id} ({name}).")
+
+
+@accounts_app.command("set-logo")
+def accounts_set_logo(
+    account_id: str,
+    file: Annotated[Path, typer.Argument(help="PNG/JPEG logo put on results as a watermark.")],
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set the watermark logo of an account."""
+    from tryon.accounts import service
+    from tryon.errors import ApiError
+    from tryon.images.intake import IntakeLimits, decode_image
+    from tryon.storage import keys
+
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    try:
+        decode_image(raw, IntakeLimits())
+    except ApiError as exc:
+        _fail(f"{file} is not a usable image: {exc.message}")
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    logo = Image.open(io.BytesIO(raw))
+    logo.convert("RGBA").save(png, format="PNG")
+
+    def set_logo(context, session):  # type: ignore[no-untyped-def]
+        service.get_account(session, account_id)
+        key = keys.logo_key(account_id)
+        context.blobs.put(key, png.getvalue())
+        previous = service.set_logo(session, account_id, key)
+        if previous:
+            context.blobs.delete(previous)
+        return key
+
+    _admin(set_logo)(data_dir)
+    _emit(as_json, {"accountId": account_id, "logo": True}, f"Logo set for {account_id}.")
+
+
+@keys_app.command("create")
+def keys_create(
+    account_id: str,
+    test: Annotated[
+        bool, typer.Option("--test", help="A gk_test_ key (placeholder engine).")
+    ] = False,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from tryon.accounts import service
+
+    def create(context, session):  # type: ignore[no-untyped-def]
+        return service.create_key(session, context.clock.now(), account_id, live=not test)
+
+    api_key = _admin(create)(data_dir)
+    _emit(as_json, {"apiKey": api_key}, f"{api_key}\n(shown once: store it now)")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_prefix: str, data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
+    """Revoke the key that starts with KEY_PREFIX (at least 12 characters)."""
+    from tryon.accounts import service
+
+    def revoke(context, session):  # type: ignore[no-untyped-def]
+        return service.revoke_keys(session, context.clock.now(), key_prefix)
+
+    prefix = _admin(revoke)(data_dir)
+    _emit(as_json, {"revoked": prefix}, f"Revoked {prefix}…")
+
+
+@credits_app.command("grant")
+def credits_grant(
+    account_id: str, amount: int, data_dir: DataDir = None, as_json: JsonFlag = False
+) -> None:
+    """Grant AMOUNT credits to an account (negative to take back)."""
+    from tryon.accounts import service
+
+    def grant(context, session):  # type: ignore[no-untyped-def]
+        return service.grant_credits(session, context.clock.now(), account_id, amount)
+
+    balance = _admin(grant)(data_dir)
+    _emit(
+        as_json,
+        {"accountId": account_id, "creditBalance": balance},
+        f"{account_id} now has {balance} credits.",
+    )
+
+
+@app.command()
+def sweep(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
+    """Run the retention sweeper now (it also runs periodically in the worker)."""
+    from tryon.retention.service import sweep as run_sweep
+
+    context = _context(data_dir)
+    try:
+        counts = run_sweep(context)
+    finally:
+        context.close()
+    text = "\n".join(f"{name.replace('_', ' ')}: {count}" for name, count in counts.items())
+    _emit(as_json, counts, text)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the results.")] = Path("tryon-demo"),
+    person: Annotated[
+        list[Path] | None, typer.Option(help="Person photo(s) to use instead of the samples.")
+    ] = None,
+    garment: Annotated[
+        list[Path] | None, typer.Option(help="Garment photo(s) to use instead of the samples.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Engine for the demo: local | placeholder.")
+    ] = "local",
+    as_json: JsonFlag = False,
+) -> None:
+    """Run try-ons on real photos through the HTTP API; write results and a contact sheet."""
+    from tryon.demo import run_demo
+
+    try:
+        report = run_demo(
+            out,
+            people=person,
+            garments=garment,
+            engine=engine,
+            progress=None if as_json else typer.echo,
+        )
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

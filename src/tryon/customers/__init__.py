@@ -1,0 +1,1 @@
+"""Customers: right to erasure, with audit receipts."""

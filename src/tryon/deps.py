@@ -1,0 +1,39 @@
+"""FastAPI dependencies shared by every router: the context, the caller, the base URL."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from tryon.accounts import service as accounts_service
+from tryon.accounts.service import Caller
+from tryon.context import AppContext
+from tryon.errors import ApiError
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def get_caller(request: Request) -> Caller:
+    """Authenticate the ``x-api-key`` and count the request against the account's rate limit."""
+    context = get_context(request)
+    with context.sessions() as session:
+        caller = accounts_service.authenticate(session, request.headers.get("x-api-key"))
+    decision = context.rate_limiter.hit(
+        caller.account_id, caller.rate_limit_per_minute, context.clock.now().timestamp()
+    )
+    # The middleware in tryon.app copies these onto every response, errors included.
+    request.state.rate_limit_headers = decision.headers()
+    if not decision.allowed:
+        raise ApiError(
+            "RATE_LIMITED",
+            f"Too many requests: the limit is {decision.limit} per minute.",
+            headers=decision.headers(),
+        )
+    return caller
+
+
+def public_base_url(request: Request) -> str:
+    configured = get_context(request).settings.public_base_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")

@@ -1,0 +1,1 @@
+"""The one way the server downloads a URL."""

@@ -1,0 +1,1 @@
+"""The job queue (Huey) built from settings, and its periodic tasks."""

@@ -1,0 +1,1 @@
+"""Products: upsert, list, get, delete, and their lifetimes."""

@@ -1,0 +1,1 @@
+"""Retention: the sweeper that deletes what has expired."""

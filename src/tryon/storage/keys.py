@@ -1,0 +1,26 @@
+"""Object key layout. One function per kind of object, so the layout is stated once."""
+
+from __future__ import annotations
+
+import secrets
+
+
+def customer_image_key(account_id: str, live: bool) -> str:
+    return f"{_root(account_id, live)}/customer-images/{secrets.token_hex(16)}.jpeg"
+
+
+def product_image_key(account_id: str, live: bool) -> str:
+    return f"{_root(account_id, live)}/product-images/{secrets.token_hex(16)}.jpeg"
+
+
+def generation_key(account_id: str, live: bool, generation_id: str, name: str) -> str:
+    """Snapshot and result objects of one generation (``person``, ``product-0``, ``result``)."""
+    return f"{_root(account_id, live)}/generations/{generation_id}/{name}.jpeg"
+
+
+def logo_key(account_id: str) -> str:
+    return f"accounts/{account_id}/logo-{secrets.token_hex(8)}.png"
+
+
+def _root(account_id: str, live: bool) -> str:
+    return f"accounts/{account_id}/{'live' if live else 'test'}"

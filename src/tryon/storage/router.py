@@ -1,0 +1,36 @@
+"""Serve stored objects behind signed, expiring URLs (no API key: the signature is the grant)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from tryon.deps import get_context
+from tryon.errors import ApiError
+
+router = APIRouter()
+
+
+@router.get("/files/{key:path}", include_in_schema=False)
+def get_file(
+    key: str,
+    request: Request,
+    expires: int = Query(0),
+    signature: str = Query("", max_length=100),
+) -> Response:
+    context = get_context(request)
+    now = int(context.clock.now().timestamp())
+    if not context.signer.verify(key, expires, signature, now):
+        raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
+    data = context.blobs.get(key)
+    if data is None:
+        raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
+    return Response(
+        content=data,
+        media_type="image/png" if key.endswith(".png") else "image/jpeg",
+        headers={
+            # Personal images: the browser may keep them until the link expires, shared caches
+            # (proxies, CDNs) never.
+            "Cache-Control": f"private, max-age={max(0, expires - now)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
