@@ -29,7 +29,7 @@ SAMPLES = Path(__file__).parent / "demo_samples"
 # The demo dresses each person in each top; bottoms are left out (see docs for the engine).
 TOP_PREFIXES = ("jackets-", "shirts-")
 SHEET_HEIGHT = 512
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.2
 GENERATION_TIMEOUT = 180.0
 
 
