@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ from tryon.storage.router import router as files_router
 
 API_PREFIX = "/tryon/v1"
 log = logging.getLogger("tryon.api")
+access_log = logging.getLogger("tryon.access")
 
 
 def create_app(context: AppContext) -> FastAPI:
@@ -51,10 +53,22 @@ def create_app(context: AppContext) -> FastAPI:
     _install_error_handlers(app)
 
     @app.middleware("http")
-    async def rate_limit_headers(request: Request, call_next: Any) -> Any:
+    async def headers_and_access_log(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
         response = await call_next(request)
         for name, value in getattr(request.state, "rate_limit_headers", {}).items():
             response.headers.setdefault(name, value)
+        # Log the route template, never the raw path or query: paths carry customer ids and
+        # signed URLs carry signatures, neither of which may reach the logs.
+        route = getattr(request.scope.get("route"), "path", "<unmatched>")
+        access_log.info(
+            "%s %s %s %.1fms account=%s",
+            request.method,
+            route,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            getattr(request.state, "account_id", "-"),
+        )
         return response
 
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_request_bytes)  # type: ignore[arg-type]

@@ -99,7 +99,7 @@ def serve(
         f"Tryon listening on http://{host}:{port} (data: {context.settings.resolved_data_dir()})"
     )
     try:
-        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(context), host=host, port=port, log_level="info", access_log=False)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

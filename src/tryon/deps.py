@@ -25,6 +25,7 @@ def get_caller(request: Request) -> Caller:
     )
     # The middleware in tryon.app copies these onto every response, errors included.
     request.state.rate_limit_headers = decision.headers()
+    request.state.account_id = caller.account_id
     if not decision.allowed:
         raise ApiError(
             "RATE_LIMITED",
