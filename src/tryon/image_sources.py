@@ -59,24 +59,28 @@ def _checked_url(value: str, path: str) -> str:
 
 
 def parse_product_images(product: dict[str, Any], path: str) -> list[ImageSource] | None:
-    """``images`` and its alias ``imageUrls``; None when neither field is present."""
+    """``images`` and its alias ``imageUrls``; None when neither field is present.
+
+    ``path`` is where the product sits in the body ("" when the body is the product).
+    """
+    path = f"{path}." if path else ""
     sources: list[ImageSource] = []
     present = False
     images = product.get("images")
     if images is not None:
         present = True
         if not isinstance(images, list):
-            raise validation_error(f"{path}.images", "must be a list")
-        sources += [parse_image_entry(e, f"{path}.images.{i}") for i, e in enumerate(images)]
+            raise validation_error(f"{path}images", "must be a list")
+        sources += [parse_image_entry(e, f"{path}images.{i}") for i, e in enumerate(images)]
     urls = product.get("imageUrls")
     if urls is not None:
         present = True
         if not isinstance(urls, list):
-            raise validation_error(f"{path}.imageUrls", "must be a list of URLs")
+            raise validation_error(f"{path}imageUrls", "must be a list of URLs")
         for i, url in enumerate(urls):
             if not isinstance(url, str):
-                raise validation_error(f"{path}.imageUrls.{i}", "must be a URL string")
-            sources.append(ImageSource(url=_checked_url(url, f"{path}.imageUrls.{i}")))
+                raise validation_error(f"{path}imageUrls.{i}", "must be a URL string")
+            sources.append(ImageSource(url=_checked_url(url, f"{path}imageUrls.{i}")))
     if len(sources) > MAX_PRODUCT_IMAGES:
-        raise validation_error(f"{path}.images", f"at most {MAX_PRODUCT_IMAGES} images")
+        raise validation_error(f"{path}images", f"at most {MAX_PRODUCT_IMAGES} images")
     return sources if present else None

@@ -33,13 +33,16 @@ async def upload_image(request: Request, caller: Caller = Depends(get_caller)) -
         raise ApiError("FILE_REQUIRED", "The multipart body has no 'file' part.")
     data = await read_upload(upload, context.settings.max_upload_bytes)
     crop = form_bool(_text(form.get("crop")), "crop", default=True)
-    customer_id = _text(form.get("customerId")) or _text(form.get("externalUserId"))
+    # Errors name the field the client sent: the alias when the value came from it.
+    customer_field = "customerId" if _text(form.get("customerId")) else "externalUserId"
+    customer_id = _text(form.get(customer_field)) or None
     if customer_id is not None and (len(customer_id) > 200 or not customer_id.isprintable()):
-        raise validation_error("customerId", "must be 1-200 printable characters")
-    retention = form.get("retentionDays")
-    if retention is None:
-        retention = form.get("keepForDays")
-    retention_days = optional_retention(_text(retention), "retentionDays")
+        raise validation_error(customer_field, "must be 1-200 printable characters")
+    alias = _text(form.get("externalUserId"))
+    if customer_field == "customerId" and alias and alias != customer_id:
+        raise validation_error("externalUserId", "differs from customerId")
+    retention_field = "retentionDays" if form.get("retentionDays") is not None else "keepForDays"
+    retention_days = optional_retention(_text(form.get(retention_field)), retention_field)
     image = await run_in_threadpool(
         images_service.upload_customer_image,
         context,

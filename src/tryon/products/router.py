@@ -24,7 +24,7 @@ router = APIRouter()
 async def upsert_product(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     context = get_context(request)
     body = await read_body(request, context.settings.max_upload_bytes)
-    product_input = parse_product(body.document, "body", allow_catalog_fields=True)
+    product_input = parse_product(body.document, "", allow_catalog_fields=True)
     if product_input.external_id is None:
         raise ApiError("EXTERNAL_ID_REQUIRED", "externalId is required.")
     return await run_in_threadpool(_upsert, context, caller, product_input, body.files)

@@ -38,14 +38,21 @@ class ProductInput:
 
 
 def parse_product(document: Any, path: str, *, allow_catalog_fields: bool) -> ProductInput:
+    """Parse a product; ``path`` is where it sits in the body ("" when the body is the product).
+
+    ``allow_catalog_fields``: ``POST /products`` (validForDays, metadata; every externalId is
+    written, so the one-shot prefix is refused). In a try-on, an ``_anon_`` id may only
+    reference an existing one-shot product.
+    """
     if not isinstance(document, dict):
-        raise validation_error(path, "must be an object")
-    external_id = optional_identifier(document, "externalId", f"{path}.externalId")
+        raise validation_error(path or "body", "must be an object")
+    prefix = f"{path}." if path else ""
+    external_id = optional_identifier(document, "externalId", f"{prefix}externalId")
     product = ProductInput(external_id=external_id)
     if "title" in document:
-        product.title = optional_str(document, "title", f"{path}.title", 500)
+        product.title = optional_str(document, "title", f"{prefix}title", 500)
     if "description" in document:
-        product.description = optional_str(document, "description", f"{path}.description")
+        product.description = optional_str(document, "description", f"{prefix}description")
     product.images = parse_product_images(document, path)
     if allow_catalog_fields:
         if "validForDays" in document:
@@ -53,10 +60,16 @@ def parse_product(document: Any, path: str, *, allow_catalog_fields: bool) -> Pr
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365
             ):
-                raise validation_error(f"{path}.validForDays", "must be null or 1-365")
+                raise validation_error(f"{prefix}validForDays", "must be null or 1-365")
             product.valid_for_days = value
         if "metadata" in document:
             product.metadata = document["metadata"]
+    if (
+        external_id is not None
+        and external_id.startswith(ANON_PREFIX)
+        and (allow_catalog_fields or not product.is_reference)
+    ):
+        raise validation_error(f"{prefix}externalId", f"the prefix {ANON_PREFIX!r} is reserved")
     return product
 
 
