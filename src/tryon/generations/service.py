@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,6 +198,16 @@ def _record(
                 accounts_service.reserve_credit(session, now, caller.account_id, generation_id)
             response = accepted_response(generation)
             if idempotency is not None:
+                # A record older than the window is no longer a replay; the sweeper may not
+                # have removed it yet, so it is replaced here (else the insert would conflict).
+                session.execute(
+                    delete(IdempotencyRecord).where(
+                        IdempotencyRecord.account_id == caller.account_id,
+                        IdempotencyRecord.live == caller.live,
+                        IdempotencyRecord.key == idempotency[0],
+                        IdempotencyRecord.created_at <= now - IDEMPOTENCY_WINDOW,
+                    )
+                )
                 session.add(
                     IdempotencyRecord(
                         account_id=caller.account_id,
