@@ -83,7 +83,11 @@ def run_demo(
             for garment_path in garments:
                 started = time.monotonic()
                 say(f"  {person_path.stem} + {garment_path.stem}: try-on ...")
-                pair = _try_on(client, person_id, garment_path)
+                try:
+                    pair = _try_on(client, person_id, garment_path)
+                except (RuntimeError, httpx.HTTPError) as exc:
+                    # One failing pair is reported and the demo goes on with the others.
+                    pair = {"status": "ERROR", "errorMessage": str(exc)}
                 pair |= {"person": str(person_path), "garment": str(garment_path)}
                 pair["seconds"] = round(time.monotonic() - started, 2)
                 if pair["status"] == "COMPLETED":
@@ -95,7 +99,8 @@ def run_demo(
                     pair |= {"result": str(result_path), "sheet": str(sheet_path)}
                     say(f"    COMPLETED in {pair['seconds']} s -> {sheet_path}")
                 else:
-                    say(f"    FAILED ({pair.get('errorCode')}): {pair.get('errorMessage')}")
+                    code = pair.get("errorCode") or pair["status"]
+                    say(f"    {pair['status']} ({code}): {pair.get('errorMessage')}")
                 pairs.append(pair)
     context.close()
     contact = out / "contact-sheet.jpg"
