@@ -79,7 +79,20 @@ def run_demo(
     ):
         say(f"Server up at {server.base_url}; {len(people)} people x {len(garments)} garments.")
         for person_path in people:
-            person_id = _upload(client, person_path)
+            try:
+                person_id = _upload(client, person_path)
+            except (RuntimeError, httpx.HTTPError) as exc:
+                say(f"  {person_path.name}: upload refused: {exc}")
+                pairs += [
+                    {
+                        "status": "ERROR",
+                        "person": str(person_path),
+                        "garment": str(g),
+                        "errorMessage": str(exc),
+                    }
+                    for g in garments
+                ]
+                continue
             for garment_path in garments:
                 started = time.monotonic()
                 say(f"  {person_path.stem} + {garment_path.stem}: try-on ...")
