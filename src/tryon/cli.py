@@ -280,6 +280,8 @@ def demo(
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report))
+    if report["failed"]:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:
