@@ -174,11 +174,21 @@ def _record(
                 or (source_image.retention_days if source_image is not None else None)
                 or caller.retention_days
             )
+            expires_at = now + timedelta(days=days)
+            if request.retention_days is None and source_image is not None:
+                # Retention taken from the stored photo: everything derived from it (the copy
+                # of the photo, the result) goes when the photo goes, not a full period later.
+                expires_at = min(expires_at, source_image.expires_at)
+            # A generation made from a customer's stored photo belongs to that customer even
+            # when the call does not repeat the customerId: erasing them must reach its copy.
+            customer_id = request.customer_id or (
+                source_image.customer_id if source_image is not None else None
+            )
             generation = Generation(
                 id=generation_id,
                 account_id=caller.account_id,
                 live=caller.live,
-                customer_id=request.customer_id,
+                customer_id=customer_id,
                 product_external_id=product.external_id,
                 status="PENDING",
                 person_key=person_key,
@@ -188,7 +198,7 @@ def _record(
                 credits_reserved=1 if caller.live else 0,
                 attempts=0,
                 retention_days=days,
-                expires_at=now + timedelta(days=days),
+                expires_at=expires_at,
                 created_at=now,
                 updated_at=now,
             )
