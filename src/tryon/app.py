@@ -149,29 +149,38 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        started = exceeded = replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise self._error()
             return message
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, replaced
+            if exceeded and not started:
+                # Once the body went over the limit, the answer is 413 whatever the app made of
+                # the error: the "http" middleware hands it on wrapped in an ExceptionGroup, and
+                # the multipart parser reports any read error as an unparsable body.
+                started = replaced = True
+                await self._refuse(scope, receive, send)
+                return
+            if replaced:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except ApiError as exc:
-            # Raised by limited_receive while a handler was reading; normally the API error
-            # handler already answered, this covers reads outside of it.
-            if exc.code != "PAYLOAD_TOO_LARGE" or started:
+        except Exception:
+            # Raised (possibly wrapped) from limited_receive with no answer sent yet.
+            if not exceeded or started:
                 raise
             await self._refuse(scope, receive, send)
 
