@@ -1,0 +1,195 @@
+"""The ``local`` engine: classical try-on on the CPU, no generative model.
+
+Pipeline: classify the product (title keywords, then mask shape) -> cut the garment out of its
+product photo -> detect the person's pose -> read landmarks off the garment mask -> pair them with
+body landmarks -> thin-plate-spline warp -> feathered composite inside the clothing region.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from tryon.engines.base import EngineError, TryOnInput
+from tryon.engines.local.body import Body, analyse_body, top_overhang
+from tryon.engines.local.category import Category, category_from_text
+from tryon.engines.local.composite import allowed_region, composite
+from tryon.engines.local.fit import Fit, fit_bottom, fit_top
+from tryon.engines.local.garment import GarmentCutout, cut_out_garment
+from tryon.engines.local.pose import LEFT_SHOULDER, RIGHT_SHOULDER, detect_pose
+from tryon.engines.local.shape import analyse_bottom, analyse_top, looks_like_bottom
+from tryon.engines.local.warp import warp_to_body
+
+# Internal working size (long side) of the person photo; results are scaled back.
+WORK_SIDE = 1024
+# Dresses reach from the shoulders to between the knees and the ankles.
+_DRESS_HEM = (1.8, 3.4)
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _resize(rgb: np.ndarray, side: int) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1.0:
+        return rgb
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _polygon_mask(polygon: np.ndarray, margin: float, height: int, width: int) -> np.ndarray:
+    """Soft mask of a polygon grown by ``margin`` pixels."""
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    radius = max(1, round(margin))
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0)
+
+
+def _half_mask(mask: np.ndarray, side: int) -> np.ndarray:
+    """Soft mask of the image-left (0) or image-right (1) half of a garment, split at its centre
+    line (the fly of trousers) with a few pixels of overlap so the halves join seamlessly."""
+    ys, xs = np.nonzero(mask)
+    top = ys.min()
+    centre = float(np.median(xs[ys < top + max(2, int(0.05 * (ys.max() - top)))]))
+    overlap = max(2.0, 0.004 * max(mask.shape))
+    x = np.arange(mask.shape[1], dtype=np.float32)
+    ramp = np.clip((centre + overlap - x) / (2.0 * overlap), 0.0, 1.0)
+    ramp = ramp if side == 0 else np.clip((x - centre + overlap) / (2.0 * overlap), 0.0, 1.0)
+    return np.broadcast_to(ramp[None, :], mask.shape)
+
+
+class LocalEngine:
+    """Classical try-on: MediaPipe pose + garment segmentation + thin-plate-spline warp."""
+
+    name = "local"
+
+    def generate(self, request: TryOnInput) -> Image.Image:
+        """Return the person wearing the product, RGB, same size as ``person_image``."""
+        if not request.product_images:
+            raise EngineError("PRODUCT_IMAGE_UNUSABLE", "No product image was given.")
+        category = category_from_text(request.product_title, request.product_description)
+        if category == "accessory":
+            raise EngineError(
+                "PRODUCT_IMAGE_UNUSABLE",
+                "The local engine can only dress tops, bottoms and dresses, not accessories.",
+            )
+        garment = self._cut_out(request.product_images)
+        if category is None:
+            category = "bottom" if looks_like_bottom(garment.mask) else "top"
+
+        person_full = _to_rgb_array(request.person_image)
+        person = _resize(person_full, WORK_SIDE)
+        body = self._find_body(person)
+
+        try:
+            fit = self._fit(category, garment, body)
+            layer, alpha = self._warp(garment, fit, body)
+        except EngineError:
+            raise
+        except Exception as exc:  # geometry on odd inputs: report, do not crash the worker
+            raise EngineError("ENGINE_ERROR", f"Could not fit the garment: {exc}") from exc
+
+        # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
+        protected = body.protected
+        if category == "bottom":
+            # Trousers go under the top the person wears, not over its hem.
+            protected = protected | top_overhang(body, person)
+        # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
+        feather = max(1.0, 0.0025 * max(person.shape[:2]))
+        alpha = alpha * allowed_region(body.person, protected, feather)
+        result = self._compose_full(person_full, layer, alpha, body, protected)
+        return Image.fromarray(result, mode="RGB")
+
+    @staticmethod
+    def _cut_out(images: list[Image.Image]) -> GarmentCutout:
+        for image in images:
+            cutout = cut_out_garment(_to_rgb_array(image))
+            if cutout is not None:
+                return cutout
+        raise EngineError(
+            "PRODUCT_IMAGE_UNUSABLE",
+            "No garment could be separated from the product photo; a single garment on a plain, "
+            "light background is needed.",
+        )
+
+    @staticmethod
+    def _find_body(person: np.ndarray) -> Body:
+        pose = detect_pose(person)
+        if pose is None or pose.bounding_box() is None:
+            raise EngineError("CUSTOMER_IMAGE_UNUSABLE", "No person was found in the photo.")
+        height, width = person.shape[:2]
+        for index in (LEFT_SHOULDER, RIGHT_SHOULDER):
+            x, y = pose.point(index)
+            if not pose.visible(index) or not (0 <= x < width and 0 <= y < height):
+                raise EngineError(
+                    "CUSTOMER_IMAGE_UNUSABLE",
+                    "Both shoulders of the person must be visible in the photo.",
+                )
+        body = analyse_body(pose, person)
+        if body.shoulder_width < 0.04 * max(width, height):
+            raise EngineError(
+                "CUSTOMER_IMAGE_UNUSABLE",
+                "The person is too small in the photo, or turned sideways.",
+            )
+        return body
+
+    @staticmethod
+    def _fit(category: Category, garment: GarmentCutout, body: Body) -> Fit:
+        if category == "bottom":
+            if not body.legs_visible():
+                raise EngineError(
+                    "CUSTOMER_IMAGE_UNUSABLE",
+                    "Trousers and skirts need a photo showing the hips and legs down to the knees "
+                    "at least; this photo does not show the legs.",
+                )
+            return fit_bottom(analyse_bottom(garment.mask), body)
+        hem_range = _DRESS_HEM if category == "dress" else None
+        return fit_top(analyse_top(garment.mask), body, garment.mask.shape, hem_range)
+
+    @staticmethod
+    def _warp(garment: GarmentCutout, fit: Fit, body: Body) -> tuple[np.ndarray, np.ndarray]:
+        """Warp every part and stack them (later parts over earlier ones)."""
+        size = (body.width, body.height)
+        rgb = np.zeros((body.height, body.width, 3), dtype=np.float32)
+        alpha = np.zeros((body.height, body.width), dtype=np.float32)
+        for part in fit.parts:
+            part_alpha = (
+                garment.alpha if part.garment_mask is None else garment.alpha * part.garment_mask
+            )
+            if part.garment_side is not None:
+                part_alpha = part_alpha * _half_mask(garment.mask, part.garment_side)
+            layer, layer_alpha = warp_to_body(
+                garment.rgb, part_alpha, part.body_points, part.garment_points, size, part.region
+            )
+            if part.clip is not None:
+                layer_alpha *= _polygon_mask(part.clip, part.clip_margin, body.height, body.width)
+            a = layer_alpha[..., None]
+            rgb = layer.astype(np.float32) * a + rgb * (1.0 - a)
+            alpha = layer_alpha + alpha * (1.0 - layer_alpha)
+        # Un-premultiply so the composite can apply the final opacity itself.
+        rgb = rgb / np.maximum(alpha[..., None], 1e-6)
+        return np.clip(rgb, 0, 255).astype(np.uint8), alpha
+
+    @staticmethod
+    def _compose_full(
+        person_full: np.ndarray,
+        layer: np.ndarray,
+        alpha: np.ndarray,
+        body: Body,
+        protected: np.ndarray,
+    ) -> np.ndarray:
+        height, width = person_full.shape[:2]
+        if (width, height) != (body.width, body.height):
+            layer = cv2.resize(layer, (width, height), interpolation=cv2.INTER_LINEAR)
+            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
+            # Re-clip at full size: interpolation must not bleed past the person or the face.
+            person = cv2.resize(body.person, (width, height), interpolation=cv2.INTER_LINEAR)
+            protected = cv2.resize(
+                protected.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST
+            ).astype(bool)
+            alpha = alpha * ((person >= 0.5) & ~protected)
+        return composite(person_full, layer, alpha)
