@@ -13,12 +13,12 @@ import pytest
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tryon.accounts import service as accounts_service  # noqa: E402
-from tryon.clock import ManualClock  # noqa: E402
-from tryon.config import Settings  # noqa: E402
-from tryon.context import AppContext, build_context  # noqa: E402
-from tryon.db import transaction  # noqa: E402
-from tryon.server import RunningServer, start_server  # noqa: E402
+from tryon.accounts import service as accounts_service
+from tryon.clock import ManualClock
+from tryon.config import Settings
+from tryon.context import AppContext, build_context
+from tryon.db import transaction
+from tryon.server import RunningServer, start_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -41,7 +41,14 @@ def clock() -> ManualClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # Live keys use the placeholder engine here: API tests test the API, not the model.
-    return Settings(data_dir=tmp_path / "data", engine="placeholder", sync_timeout_seconds=20)
+    # URL fetching may reach 127.0.0.1 here, where tests serve images; the SSRF tests build
+    # their own policy without it.
+    return Settings(
+        data_dir=tmp_path / "data",
+        engine="placeholder",
+        sync_timeout_seconds=20,
+        fetch_allow="127.0.0.1/32",
+    )
 
 
 @pytest.fixture
@@ -78,7 +85,11 @@ def make_shop(server: RunningServer) -> Iterator:  # type: ignore[type-arg]
         with transaction(ctx.sessions) as session:
             now = ctx.clock.now()
             account = accounts_service.create_account(
-                session, now, "Shop", credits=credits, rate_limit=rate_limit,
+                session,
+                now,
+                "Shop",
+                credits=credits,
+                rate_limit=rate_limit,
                 retention_days=retention_days,
             )
             live_key = accounts_service.create_key(session, now, account.id, live=True)

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     default_rate_limit: int = 100
     default_retention_days: int = 7
     fetch_timeout_seconds: float = 15.0
+    fetch_allow: str = Field(
+        default="",
+        description="Comma-separated CIDRs or host:port pairs that URL fetching may reach even "
+        "though they are not public addresses (tests, private deployments)",
+    )
     # A generation PROCESSING longer than this is considered lost (worker crash) and retried.
     job_stale_seconds: int = 600
     # A generation PENDING longer than this without being picked up is enqueued again.

@@ -16,6 +16,7 @@ from tryon.accounts.ratelimit import RateLimiter
 from tryon.clock import Clock, SystemClock
 from tryon.config import Settings
 from tryon.db import make_engine, make_session_factory
+from tryon.fetch.client import FetchPolicy, fetch_bytes
 from tryon.migrate import upgrade_database
 from tryon.storage.blobs import BlobStore
 from tryon.storage.signing import UrlSigner, load_or_create_secret
@@ -35,11 +36,21 @@ class AppContext:
     secret: bytes
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     queue: JobQueue | None = None
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
 
     def enqueue_generation(self, generation_id: str) -> None:
         from tryon.jobs.queue import enqueue_generation
 
         enqueue_generation(self, generation_id)
+
+    def fetch(self, url: str) -> bytes:
+        """Download a URL the safe way (see ``tryon.fetch.client``); raises FetchError."""
+        return fetch_bytes(
+            url,
+            max_bytes=self.settings.max_upload_bytes,
+            timeout=self.settings.fetch_timeout_seconds,
+            policy=self.fetch_policy,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -60,6 +71,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         blobs=BlobStore(settings.resolved_storage_url()),
         signer=UrlSigner(secret),
         secret=secret,
+        fetch_policy=FetchPolicy.from_allow_list(settings.fetch_allow.split(",")),
     )
     from tryon.jobs.queue import build_queue
 

@@ -16,7 +16,7 @@ from tryon.accounts.service import Caller
 from tryon.context import AppContext
 from tryon.db import transaction
 from tryon.errors import ApiError
-from tryon.fetch.client import FetchError, fetch_bytes
+from tryon.fetch.client import FetchError
 from tryon.generations.models import Generation, IdempotencyRecord
 from tryon.generations.schemas import TryOnRequest, accepted_response
 from tryon.ids import new_id
@@ -135,11 +135,7 @@ def _customer_image(
         return data, image
     if source.url is not None:
         try:
-            raw = fetch_bytes(
-                source.url,
-                max_bytes=context.settings.max_upload_bytes,
-                timeout=context.settings.fetch_timeout_seconds,
-            )
+            raw = context.fetch(source.url)
         except FetchError as exc:
             raise ApiError(
                 "CUSTOMER_IMAGE_FETCH_FAILED", f"customer.url could not be downloaded: {exc}"

@@ -14,7 +14,7 @@ from tryon.db import transaction
 from tryon.engines.base import EngineError, TryOnInput
 from tryon.engines.registry import get_engine
 from tryon.errors import ApiError
-from tryon.fetch.client import FetchError, fetch_bytes
+from tryon.fetch.client import FetchError
 from tryon.generations import service as generations_service
 from tryon.generations.models import Generation
 from tryon.generations.watermark import apply_watermark
@@ -109,11 +109,7 @@ def _product_image(context: AppContext, entry: dict[str, str]) -> Image.Image:
             raise _Failure("PRODUCT_IMAGE_FETCH_FAILED", "A product image is no longer stored.")
     else:
         try:
-            data = fetch_bytes(
-                entry["url"],
-                max_bytes=limits.max_bytes,
-                timeout=context.settings.fetch_timeout_seconds,
-            )
+            data = context.fetch(entry["url"])
         except FetchError as exc:
             raise _Failure(
                 "PRODUCT_IMAGE_FETCH_FAILED", f"A product image could not be downloaded: {exc}"
