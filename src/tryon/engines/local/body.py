@@ -18,6 +18,8 @@ from tryon.engines.local.pose import PersonPose
 # joints sit about 1.55 below the shoulder line and 0.58 apart. Used when the hips are out of frame.
 TORSO_LENGTH_PER_SHOULDER = 1.55
 HIP_WIDTH_PER_SHOULDER = 0.58
+# The neck is kept free down to this far (in shoulder-joint distances) above the shoulder line.
+NECK_CLEARANCE = 0.08
 
 _VISIBLE = 0.5
 _FACE_POINTS = list(range(0, 11))  # nose, eyes, ears, mouth
@@ -219,6 +221,26 @@ def _protected_regions(
     head[: max(0, min(eye_y, int(shoulder_y - 0.1 * shoulder_width))), x_lo:x_hi] = 1
     protect |= head & (person >= 0.5).astype(np.uint8)
 
+    # The neck: a rounded column from the chin down to just above the shoulder line. It keeps
+    # the shadow under the chin (too dark for the skin colour test) and gives every top a
+    # neckline instead of the inside of its back collar pressed against the throat.
+    chin = nose + np.array([0.0, 0.6 * face])
+    neck_bottom = shoulder_y - NECK_CLEARANCE * shoulder_width
+    if neck_bottom > chin[1]:
+        half_height = 0.5 * (neck_bottom - chin[1])
+        column = np.zeros_like(protect)
+        cv2.ellipse(
+            column,
+            (round(float(chin[0])), round(float(chin[1] + half_height))),
+            (round(0.17 * shoulder_width), round(half_height)),
+            0,
+            0,
+            360,
+            1,
+            -1,
+        )
+        protect |= column & (person >= 0.5).astype(np.uint8)
+
     lab = _lab(rgb)
     protect |= _skin_and_hair(lab, lm, face, shoulders, person, protect).astype(np.uint8)
 
@@ -291,6 +313,42 @@ def _skin_and_hair(
     person: np.ndarray,
     head: np.ndarray,
 ) -> np.ndarray:
+    """Neck skin and long hair below the head (see ``_skin_and_hair_in``), computed only in the
+    window around head, neck and chest where they can be: the colour tests are costly."""
+    height, width = person.shape
+    nose = lm[mp_pose.NOSE]
+    shoulder_width = float(np.linalg.norm(shoulders[1] - shoulders[0]))
+    centre = shoulders.mean(axis=0)
+    reach = max(0.95 * shoulder_width, 1.1 * face)
+    x0 = int(max(0, min(centre[0], nose[0]) - reach))
+    x1 = int(min(width, max(centre[0], nose[0]) + reach + 1))
+    y0 = int(max(0, nose[1] - 1.6 * face))
+    y1 = int(min(height, centre[1] + 1.25 * shoulder_width))
+    result = np.zeros((height, width), dtype=bool)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return result
+    offset = np.array([x0, y0], dtype=np.float32)
+    result[y0:y1, x0:x1] = _skin_and_hair_in(
+        lab[y0:y1, x0:x1],
+        lm - offset,
+        face,
+        shoulders - offset,
+        person[y0:y1, x0:x1],
+        head[y0:y1, x0:x1],
+        max(height, width),
+    )
+    return result
+
+
+def _skin_and_hair_in(
+    lab: np.ndarray,
+    lm: np.ndarray,
+    face: float,
+    shoulders: np.ndarray,
+    person: np.ndarray,
+    head: np.ndarray,
+    image_side: int,
+) -> np.ndarray:
     """Neck skin and long hair below the head, found by colour and connection to the head.
 
     Skin colour is sampled on the nose, hair colour on top of the head. A pixel belongs to them
@@ -310,8 +368,9 @@ def _skin_and_hair(
         return (xx - point[0]) ** 2 + (yy - point[1]) ** 2 <= radius**2
 
     skin = _skin_reference(lab, lm, face, person)
-    crown_y = nose[1] - 0.9 * face
-    hair_zone = (np.abs(xx - nose[0]) < 0.35 * face) & (yy < crown_y) & (yy > crown_y - 0.5 * face)
+    # Hair is sampled around the top of the head: above the brows, outside the face itself.
+    face_core = ((xx - nose[0]) / (0.45 * face)) ** 2 + ((yy - nose[1]) / (0.75 * face)) ** 2 < 1
+    hair_zone = (np.abs(xx - nose[0]) < 0.8 * face) & (yy < nose[1] - 0.35 * face) & ~face_core
     hair_pixels = lab[hair_zone & inside]
     hair, hair_tolerance = None, 12.0
     if len(hair_pixels) >= 20:
@@ -320,17 +379,21 @@ def _skin_and_hair(
         spread = float(np.median(_colour_distance(hair_pixels[None], hair)))
         hair_tolerance = float(np.clip(2.5 * spread, 12.0, 22.0))
 
+    # Clothing colours from small spots over the chest: small, so that a spot on the edge of a
+    # lapel does not average two garments into a colour that matches neither.
     clothes = []
-    for dx in (-0.25, 0.0, 0.25):
-        point = centre + np.array([dx * shoulder_width, 0.45 * shoulder_width])
-        pixels = lab[disk(point, 0.08 * shoulder_width) & inside]
-        if len(pixels) >= 10:
-            clothes.append(np.median(pixels, axis=0))
+    for dx in (-0.3, -0.15, 0.0, 0.15, 0.3):
+        for dy in (0.4, 0.65):
+            point = centre + np.array([dx * shoulder_width, dy * shoulder_width])
+            pixels = lab[disk(point, max(2.0, 0.04 * shoulder_width)) & inside]
+            if len(pixels) >= 5:
+                clothes.append(np.median(pixels, axis=0))
     if not clothes:
         return np.zeros((height, width), dtype=bool)
     cloth_distance = np.min([_colour_distance(lab, c) for c in clothes], axis=0)
 
-    below_face = (yy > nose[1]) & inside
+    # From the eye line down: above it everything of the person already counts as head.
+    below_face = (yy > nose[1] - 0.2 * face) & inside
     zones = {
         # Neck skin: under the chin, around the neck, down to just below the shoulder line.
         "skin": below_face
@@ -346,11 +409,12 @@ def _skin_and_hair(
     for name, ref, tolerance in (("skin", skin, 11.0), ("hair", hair, hair_tolerance)):
         if ref is None:
             continue
-        if min(float(_colour_distance(ref[None, None, :], c)[0, 0]) for c in clothes) < 10.0:
-            continue  # the clothing looks like skin/hair: cannot tell them apart by colour
+        alike = sum(float(_colour_distance(ref[None, None, :], c)[0, 0]) < 10.0 for c in clothes)
+        if 2 * alike > len(clothes):
+            continue  # most clothing looks like skin/hair: cannot tell them apart by colour
         zone = zones[name]
         distance = _colour_distance(lab, ref)
-        candidate = zone & (distance < tolerance) & (distance + 5.0 < cloth_distance)
+        candidate = zone & (distance < tolerance) & (distance + 4.0 < cloth_distance)
         candidate = cv2.morphologyEx(
             candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
         ).astype(bool)
@@ -361,7 +425,7 @@ def _skin_and_hair(
             result |= region
     # Close the gaps between strands and pinholes (highlights, shadows) so the garment does not
     # show through in specks.
-    size = max(7, int(0.015 * max(height, width)) | 1)
+    size = max(7, int(0.015 * image_side) | 1)
     result = cv2.morphologyEx(
         result.astype(np.uint8),
         cv2.MORPH_CLOSE,

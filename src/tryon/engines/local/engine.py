@@ -182,14 +182,44 @@ class LocalEngine:
         body: Body,
         protected: np.ndarray,
     ) -> np.ndarray:
+        """Composite at the photo's own size, touching only the garment's bounding box."""
         height, width = person_full.shape[:2]
-        if (width, height) != (body.width, body.height):
-            layer = cv2.resize(layer, (width, height), interpolation=cv2.INTER_LINEAR)
-            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-            # Re-clip at full size: interpolation must not bleed past the person or the face.
-            person = cv2.resize(body.person, (width, height), interpolation=cv2.INTER_LINEAR)
-            protected = cv2.resize(
-                protected.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST
-            ).astype(bool)
-            alpha = alpha * ((person >= 0.5) & ~protected)
-        return composite(person_full, layer, alpha)
+        if (width, height) == (body.width, body.height):
+            return composite(person_full, layer, alpha)
+        ys, xs = np.nonzero(alpha > 0)
+        if xs.size == 0:
+            return person_full.copy()
+        sx, sy = width / body.width, height / body.height
+        # The box in full-size pixels, one working pixel wider all round for interpolation.
+        left = max(0, int(np.floor((xs.min() - 1) * sx)))
+        top = max(0, int(np.floor((ys.min() - 1) * sy)))
+        right = min(width, int(np.ceil((xs.max() + 2) * sx)))
+        bottom = min(height, int(np.ceil((ys.max() + 2) * sy)))
+        size = (right - left, bottom - top)
+        # Sample the working-size maps at the centres of the full-size pixels of the box, the
+        # same convention as cv2.resize, but for the box only.
+        matrix = np.array(
+            [[1 / sx, 0, (left + 0.5) / sx - 0.5], [0, 1 / sy, (top + 0.5) / sy - 0.5]],
+            dtype=np.float64,
+        )
+
+        def scale(image: np.ndarray, interpolation: int) -> np.ndarray:
+            return cv2.warpAffine(
+                image,
+                matrix,
+                size,
+                flags=interpolation | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+
+        layer_box = scale(layer, cv2.INTER_LINEAR)
+        alpha_box = scale(alpha, cv2.INTER_LINEAR)
+        person_box = scale(body.person, cv2.INTER_LINEAR)
+        protected_box = scale(protected.astype(np.uint8), cv2.INTER_NEAREST).astype(bool)
+        # Re-clip at full size: interpolation must not bleed past the person or the face.
+        alpha_box = alpha_box * ((person_box >= 0.5) & ~protected_box)
+        out = person_full.copy()
+        out[top:bottom, left:right] = composite(
+            person_full[top:bottom, left:right], layer_box, alpha_box
+        )
+        return out
