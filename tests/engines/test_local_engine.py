@@ -167,6 +167,21 @@ def test_trousers_go_on_the_legs(engine) -> None:  # type: ignore[no-untyped-def
     assert np.linalg.norm(median - _garment_colour("pants-2-front.jpg")) < 40
 
 
+def test_skirt_hangs_from_the_waist(engine) -> None:  # type: ignore[no-untyped-def]
+    person_image = sample_image("people", "3_posture.jpg")
+    skirt = np.full((1024, 1024, 3), 238, np.uint8)
+    cv2.fillPoly(
+        skirt, [np.array([(380, 150), (644, 150), (720, 600), (304, 600)], np.int32)], (150, 30, 60)
+    )
+    result = engine.generate(TryOnInput(person_image, [Image.fromarray(skirt)], "Pleated skirt"))
+    diff = np.abs(np.asarray(result).astype(np.int16) - np.asarray(person_image)).sum(axis=2)
+    geo = _geometry("3_posture.jpg")
+    ys, _ = np.nonzero(diff > 6)
+    assert ys.size > 0.01 * diff.size
+    assert (ys > geo["hip_y"] - 0.5 * geo["sw"]).mean() > 0.95
+    assert diff[geo["far"]].mean() / 3 < 2
+
+
 def test_trousers_need_visible_legs(engine) -> None:  # type: ignore[no-untyped-def]
     person_image = sample_image("people", "1_selfie.jpg")
     product = sample_image("garments", "pants-1-front.jpg")

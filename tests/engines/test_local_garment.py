@@ -110,3 +110,15 @@ def test_trouser_landmarks() -> None:
     # Each leg end: outer corner outside, inner corner towards the middle.
     assert shape.leg_ends[0, 0, 0] < shape.leg_ends[0, 1, 0] < 256
     assert shape.leg_ends[1, 0, 0] > shape.leg_ends[1, 1, 0] > 256
+
+
+def test_shorts_are_recognised_by_shape() -> None:
+    # About as wide as tall, but two legs under a crotch: trousers, not a top.
+    shorts = np.array(
+        [(165, 100), (347, 100), (365, 310), (270, 320), (256, 210), (242, 320), (147, 310)],
+        np.int32,
+    )
+    _, truth = _product_photo(shorts, (200, 170, 90))
+    assert looks_like_bottom(truth)
+    _, tee = _product_photo(tee_shape(), (200, 170, 90))
+    assert not looks_like_bottom(tee)

@@ -381,11 +381,9 @@ def fit_bottom(shape: BottomShape, body: Body) -> Fit:
     waist_half = 0.5 * WAIST_SPAN * hip_width
     waist_b = [waist_c - across * waist_half, waist_c + across * waist_half]
     scale = 2 * waist_half / max(shape.waist_width, 1e-6)
-    crotch_g = (
-        shape.crotch
-        if shape.crotch is not None
-        else shape.waist_center + np.array([0.0, 0.3 * shape.length], np.float32)
-    )
+    if shape.crotch is None:
+        return _fit_skirt(shape, body, waist_b, waist_c, scale)
+    crotch_g = shape.crotch
     crotch_depth = float(
         np.clip(scale * float(crotch_g[1] - shape.waist_center[1]), 0.3 * torso, 0.6 * torso)
     )
@@ -446,3 +444,31 @@ def fit_bottom(shape: BottomShape, body: Body) -> Fit:
             )
         )
     return Fit(parts=parts)
+
+
+def _fit_skirt(
+    shape: BottomShape, body: Body, waist_b: list[np.ndarray], waist_c: np.ndarray, scale: float
+) -> Fit:
+    """A skirt (no crotch): hung from the waistband at its own proportions, in one piece.
+
+    Where the legs stand apart the skirt is still clipped to the person, because the background
+    between the legs must not change: it reads more like culottes there.
+    """
+    down, across = body.down, body.across
+    hem_g = [shape.leg_ends[0, 0], shape.leg_ends[1, 0]]
+    length = scale * float(np.mean([h[1] for h in hem_g]) - shape.waist_center[1])
+    # Never past the ankles.
+    longest = float(np.mean([(leg.joints[2] - waist_c) @ down for leg in body.legs])) * 1.03
+    if longest > 0:
+        length = min(length, longest)
+    hem_c = waist_c + down * length
+    half = 0.5 * scale * float(hem_g[1][0] - hem_g[0][0])
+    hem_b = [hem_c - across * half, hem_c + across * half]
+    garment_pts = [*shape.waist, shape.waist_center, *hem_g, (hem_g[0] + hem_g[1]) / 2]
+    body_arr = np.array([*waist_b, waist_c, *hem_b, hem_c], dtype=np.float32)
+    part = Part(
+        body_points=body_arr,
+        garment_points=np.array(garment_pts, dtype=np.float32),
+        region=_region(body_arr, 0.3 * body.shoulder_width, body),
+    )
+    return Fit(parts=[part])

@@ -18,6 +18,8 @@ import numpy as np
 _MASK_SIDE = 512
 # Width of the border frame (at mask resolution) used to estimate the background.
 _BORDER = 6
+# Gradient (Sobel of Lab at mask resolution) above which a pixel is an outline, not a shadow.
+_SHADOW_MAX_GRADIENT = 60.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def _shadow_like(difference: np.ndarray) -> np.ndarray:
     return (d_light < -1.5) & (d_light > -45.0) & (chroma < 2.0 + 0.08 * -d_light)
 
 
-def _peel_shadows(candidate: np.ndarray, difference: np.ndarray) -> np.ndarray:
+def _peel_shadows(
+    candidate: np.ndarray, difference: np.ndarray, gradient: np.ndarray
+) -> np.ndarray:
     """Remove the drop shadows that product photos have under hems and cuffs.
 
     A shadow is the background, only darker. Left in, it prints a grey band under the hem and
@@ -103,7 +107,9 @@ def _peel_shadows(candidate: np.ndarray, difference: np.ndarray) -> np.ndarray:
     itself is grey like a shadow (its outline is crisp enough to stand on its own there).
     """
     height, width = candidate.shape
-    shadow = _shadow_like(difference) & candidate
+    # A shadow darkens smoothly; the garment's own outline is a sharp step. The peel does not
+    # cross sharp steps, so it stops at the hem instead of eating into a garment's shaded parts.
+    shadow = _shadow_like(difference) & candidate & (gradient < _SHADOW_MAX_GRADIENT)
     depth = max(3, int(0.03 * max(height, width)))
     core = cv2.erode(candidate.astype(np.uint8), np.ones((2 * depth + 1, 2 * depth + 1), np.uint8))
     if not core.any():
@@ -113,7 +119,9 @@ def _peel_shadows(candidate: np.ndarray, difference: np.ndarray) -> np.ndarray:
         return candidate
     # Geodesic growth from the outside through shadow pixels, at most ``depth`` steps.
     kernel = np.ones((3, 3), np.uint8)
-    peeled = cv2.dilate((~candidate).astype(np.uint8), kernel).astype(bool) & shadow
+    # Outside is the backdrop and also beyond the photo's edge: a shadow may run off the photo.
+    outside = ~candidate | _border_mask(height, width, 1)
+    peeled = cv2.dilate(outside.astype(np.uint8), kernel).astype(bool) & shadow
     for _ in range(depth):
         grown = cv2.dilate(peeled.astype(np.uint8), kernel).astype(bool) & shadow
         if np.array_equal(grown, peeled):
@@ -224,7 +232,9 @@ def garment_mask(rgb: np.ndarray) -> np.ndarray:
     candidate = cv2.morphologyEx(
         candidate, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
     )
-    candidate = _peel_shadows(candidate.astype(bool), cv2.GaussianBlur(difference, (0, 0), 1.0))
+    candidate = _peel_shadows(
+        candidate.astype(bool), cv2.GaussianBlur(difference, (0, 0), 1.0), grad
+    )
     filled = _fill_holes(candidate)
     filled &= ~_background_holes(filled, candidate, smoothed, smooth_level)
     # Opening removes specks and thin strands that cling to the garment (threads, slivers of

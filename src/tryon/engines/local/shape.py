@@ -300,11 +300,16 @@ def analyse_bottom(mask: np.ndarray) -> BottomShape:
 
 
 def looks_like_bottom(mask: np.ndarray) -> bool:
-    """True when the mask has two legs: a gap under the centre in the lower part of the shape."""
+    """True when the mask has two legs: a gap under the centre in the lower part of the shape.
+
+    (Tops always close at the hem; a flat-laid top never has an empty lower centre.)
+    """
     x0, y0, x1, y1 = _bbox(mask)
-    width, height = x1 - x0, y1 - y0
+    height = y1 - y0
     cx = round((x0 + x1) / 2)
-    lower = mask[int(y0 + 0.7 * height) : y1, max(x0, cx - 2) : cx + 3]
-    gap_between_legs = lower.size > 0 and float(lower.mean()) < 0.2
-    # Trousers are much taller than wide; tops roughly square.
-    return gap_between_legs and height > 1.3 * width
+    lower = mask[int(y0 + 0.75 * height) : y1, max(x0, cx - 2) : cx + 3]
+    if lower.size == 0 or float(lower.mean()) >= 0.2:
+        return False
+    # Two separate legs at the bottom.
+    row = mask[int(y1 - 1 - 0.03 * height)]
+    return len([r for r in _runs(row) if r[1] - r[0] > 0.04 * (x1 - x0)]) >= 2
