@@ -181,3 +181,49 @@ def test_error_responses_after_authentication_carry_rate_limit_headers(shop) -> 
     assert_error(response, 404, "GENERATION_NOT_FOUND")
     for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
         assert response.headers[name].isdigit()
+
+
+ODD_DOCUMENTS = [
+    {},
+    {"product": [], "customer": []},
+    {"product": {}, "customer": {}},
+    {"products": [None], "person": None},
+    {"products": [[]], "person": {"image": {"source": None}}},
+    {"product": {"images": [None, 1, "x"]}, "customer": {"id": 5}},
+    {"product": {"imageUrls": [None]}, "customer": {"url": 5}},
+    {"product": {"externalId": ["a"]}, "customer": {"fileKey": {}}},
+    {"product": {"externalId": "a\u0000b"}, "customer": {"id": "\u0000"}},
+    {"product": {"externalId": "x", "title": None, "images": None}, "customer": {"id": "x"}},
+    {"product": {"imageUrls": ["http://" + "a" * 3000]}, "customer": {"id": "i"}},
+    {"product": {"imageUrls": ["http://x/a.jpg"]}, "customer": {"id": "i"}, "retentionDays": 1e9},
+    {"product": {"imageUrls": ["http://x/a.jpg"]}, "customer": {"id": "i"}, "output": []},
+    {"externalId": 10**30, "validForDays": 10**30, "metadata": {"a": [{}] * 50}},
+    {"externalId": "🧥 jacket", "title": "é" * 500, "images": [{"source": {"fileKey": 1}}]},
+    {"externalId": "x", "images": [{"source": {"source": {"url": "http://x/a.jpg"}}}]},
+]
+
+
+def test_odd_bodies_never_cause_a_500_or_leak_internals(shop) -> None:
+    for document in ODD_DOCUMENTS:
+        for path in ("/try-on", "/try-on/sync?timeout=0", "/products"):
+            response = shop.live.post(path, json=document)
+            if response.status_code == 200:
+                continue  # an odd but valid product
+            assert 400 <= response.status_code < 500, (path, document, response.text)
+            assert_error(response, response.status_code, response.json()["code"])
+    for path in (
+        "/generations/%00",
+        "/generations/" + "x" * 5000,
+        "/products/%20",
+        "/products/" + "%FF" * 10,
+        "/products?limit=-5&cursor=%00",
+    ):
+        response = shop.live.get(path)
+        assert 400 <= response.status_code < 500, (path, response.text)
+        assert_error(response, response.status_code, response.json()["code"])
+    for path in ("/customers/%00", "/customers/%20", "/customers/" + "x" * 5000):
+        response = shop.live.delete(path)
+        assert response.status_code in (204, 400), (path, response.text)
+        if response.status_code == 400:
+            assert_error(response, 400, "VALIDATION_FAILED")
+    assert credits(shop.live) == 10

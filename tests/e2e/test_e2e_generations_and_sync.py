@@ -256,3 +256,43 @@ def test_concurrent_retries_with_one_key_make_one_generation(shop, image_id) -> 
     assert len({r.json()["generationId"] for r in responses}) == 1
     wait_for(shop.live, responses[0].json()["generationId"])
     assert credits(shop.live) == 9
+
+
+# ------------------------------------------------------------------------------------------------
+# Engine failures
+# ------------------------------------------------------------------------------------------------
+
+
+class FailingEngine:
+    name = "failing"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        raise self.error
+
+
+def test_an_engine_crash_is_engine_error_refunded_and_says_nothing_internal(
+    shop, image_id, monkeypatch
+) -> None:
+    from tryon.generations import tasks
+
+    crash = RuntimeError("boom in /srv/models/secret.py")
+    monkeypatch.setattr(tasks, "get_engine", lambda name: FailingEngine(crash))
+    generation = wait_for(shop.live, accepted(start_try_on(shop.live, image_id)))
+    assert (generation["status"], generation["errorCode"]) == ("FAILED", "ENGINE_ERROR")
+    assert "boom" not in generation["errorMessage"] and "secret" not in generation["errorMessage"]
+    assert credits(shop.live) == 10
+
+
+def test_a_typed_engine_failure_keeps_its_code(shop, image_id, monkeypatch) -> None:
+    from tryon.engines.base import EngineError
+    from tryon.generations import tasks
+
+    refusal = EngineError("CUSTOMER_IMAGE_UNUSABLE", "No person was found in the photo.")
+    monkeypatch.setattr(tasks, "get_engine", lambda name: FailingEngine(refusal))
+    generation = wait_for(shop.live, accepted(start_try_on(shop.live, image_id)))
+    assert generation["errorCode"] == "CUSTOMER_IMAGE_UNUSABLE"
+    assert generation["errorMessage"] == "No person was found in the photo."
+    assert credits(shop.live) == 10

@@ -292,6 +292,35 @@ def test_customer_url_that_fails_is_customer_image_fetch_failed(
         assert_error(shop.live.post("/try-on", json=body), 400, "CUSTOMER_IMAGE_FETCH_FAILED")
 
 
+def test_customer_url_to_a_private_address_is_refused(
+    shop, image_server, garment_url, nothing_spent
+) -> None:
+    # Only 127.0.0.1 is allowed in tests (TRYON_FETCH_ALLOW); other inner addresses are not.
+    port = image_server.base_url.rsplit(":", 1)[1]
+    for url in (
+        f"http://127.0.0.2:{port}/people/me.jpg",
+        f"http://[::1]:{port}/people/me.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/x.jpg",
+        f"http://0.0.0.0:{port}/people/me.jpg",
+    ):
+        body = {"product": {"imageUrls": [garment_url]}, "customer": {"url": url}}
+        assert_error(shop.live.post("/try-on", json=body), 400, "CUSTOMER_IMAGE_FETCH_FAILED")
+
+
+def test_product_url_to_a_private_address_fails_the_generation(shop, image_id) -> None:
+    body = {
+        "product": {"imageUrls": ["http://169.254.169.254/latest/meta-data/x.jpg"]},
+        "customer": {"id": image_id},
+    }
+    generation = wait_for(shop.live, accepted(shop.live.post("/try-on", json=body)))
+    assert (generation["status"], generation["errorCode"]) == (
+        "FAILED",
+        "PRODUCT_IMAGE_FETCH_FAILED",
+    )
+    assert credits(shop.live) == 10
+
+
 def test_bad_customer_bytes_are_refused_with_the_upload_codes(
     shop, image_server, garment_url, nothing_spent
 ) -> None:
