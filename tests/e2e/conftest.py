@@ -10,6 +10,23 @@ from pathlib import Path
 import pytest
 
 from tryon.context import AppContext
+from tryon.jobs.queue import start_embedded_worker
+from tryon.server import RunningServer, start_server
+
+
+@pytest.fixture
+def server(context: AppContext) -> Iterator[RunningServer]:
+    """Overrides tests/conftest.py: the same server and worker, without the periodic sweeper.
+
+    The sweeper runs on wall-clock minutes (every 5): one firing in the middle of a test that
+    moved the ManualClock would expire data before the test looks. Tests call ``sweep`` when
+    they mean to; the real periodic sweeper runs in test_e2e_real_process.py.
+    """
+    running = start_server(context, worker=False)
+    consumer = start_embedded_worker(context, context.settings.worker_threads, periodic=False)
+    yield running
+    running.stop()
+    consumer.stop(graceful=True)
 
 
 class ImageServer:
