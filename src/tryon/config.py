@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = 32 * 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
     default_rate_limit: int = 100
+    failed_auth_limit_per_minute: int = 30
     default_retention_days: int = 7
     fetch_timeout_seconds: float = 15.0
     fetch_allow: str = Field(

@@ -35,6 +35,8 @@ class AppContext:
     signer: UrlSigner
     secret: bytes
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    # Failed authentications per client address (slows down key guessing).
+    auth_failures: RateLimiter = field(default_factory=RateLimiter)
     queue: JobQueue | None = None
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
 

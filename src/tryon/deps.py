@@ -16,13 +16,29 @@ def get_context(request: Request) -> AppContext:
 
 
 def get_caller(request: Request) -> Caller:
-    """Authenticate the ``x-api-key`` and count the request against the account's rate limit."""
+    """Authenticate the ``x-api-key`` and count the request against the account's rate limit.
+
+    Failed authentications are counted per client address: past the limit, that address gets
+    429 for the rest of the minute, which makes guessing keys slow.
+    """
     context = get_context(request)
-    with context.sessions() as session:
-        caller = accounts_service.authenticate(session, request.headers.get("x-api-key"))
-    decision = context.rate_limiter.hit(
-        caller.account_id, caller.rate_limit_per_minute, context.clock.now().timestamp()
-    )
+    now = context.clock.now().timestamp()
+    client = request.client.host if request.client else "unknown"
+    limit = context.settings.failed_auth_limit_per_minute
+    blocked = context.auth_failures.hit(client, limit, now, count_it=False)
+    if not blocked.allowed:
+        raise ApiError(
+            "RATE_LIMITED",
+            "Too many failed authentications from this address; retry later.",
+            headers={"Retry-After": str(blocked.reset_seconds)},
+        )
+    try:
+        with context.sessions() as session:
+            caller = accounts_service.authenticate(session, request.headers.get("x-api-key"))
+    except ApiError:
+        context.auth_failures.hit(client, limit, now)
+        raise
+    decision = context.rate_limiter.hit(caller.account_id, caller.rate_limit_per_minute, now)
     # The middleware in tryon.app copies these onto every response, errors included.
     request.state.rate_limit_headers = decision.headers()
     request.state.account_id = caller.account_id

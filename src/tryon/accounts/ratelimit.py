@@ -37,14 +37,21 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, int]] = {}  # account -> (window index, count)
 
-    def hit(self, account_id: str, limit: int, now: float) -> RateDecision:
-        """Count one request at unix time ``now`` and decide whether it may go on."""
+    def hit(
+        self, account_id: str, limit: int, now: float, *, count_it: bool = True
+    ) -> RateDecision:
+        """Count one request at unix time ``now`` and decide whether it may go on.
+
+        With ``count_it=False`` only tells whether one more would be allowed.
+        """
         window = int(now // WINDOW_SECONDS)
         reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         with self._lock:
             current, count = self._windows.get(account_id, (window, 0))
             if current != window:
                 count = 0
+            if not count_it:
+                return RateDecision(count < limit, limit, max(0, limit - count), reset)
             if count >= limit:
                 self._windows[account_id] = (window, count)
                 return RateDecision(False, limit, 0, reset)
