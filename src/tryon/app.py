@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
+import secrets
 import time
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -20,13 +21,14 @@ from tryon.customers.router import router as customers_router
 from tryon.errors import ApiError, ErrorDetail
 from tryon.generations.router import router as generations_router
 from tryon.images.router import router as images_router
+from tryon.logs import exception_fields, get_logger
 from tryon.products.router import router as products_router
 from tryon.storage.blobs import StorageUnavailable
 from tryon.storage.router import router as files_router
 
 API_PREFIX = "/tryon/v1"
-log = logging.getLogger("tryon.api")
-access_log = logging.getLogger("tryon.access")
+log = get_logger("tryon.api")
+access_log = get_logger("tryon.access")
 
 
 def create_app(context: AppContext) -> FastAPI:
@@ -55,19 +57,23 @@ def create_app(context: AppContext) -> FastAPI:
     @app.middleware("http")
     async def headers_and_access_log(request: Request, call_next: Any) -> Any:
         started = time.perf_counter()
+        request_id = secrets.token_hex(8)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         response = await call_next(request)
         for name, value in getattr(request.state, "rate_limit_headers", {}).items():
             response.headers.setdefault(name, value)
+        response.headers["X-Request-Id"] = request_id
         # Log the route template, never the raw path or query: paths carry customer ids and
         # signed URLs carry signatures, neither of which may reach the logs.
         route = getattr(request.scope.get("route"), "path", "<unmatched>")
         access_log.info(
-            "%s %s %s %.1fms account=%s",
-            request.method,
-            route,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            getattr(request.state, "account_id", "-"),
+            "request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            account_id=getattr(request.state, "account_id", None),
         )
         return response
 
@@ -117,19 +123,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StorageUnavailable)
     async def storage_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
-        log.error("storage unavailable: %s", exc)
+        log.error("storage unavailable", error=str(exc))
         return error_response(ApiError("SERVICE_UNAVAILABLE", "Storage is unavailable; retry."))
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", type(exc).__name__)
+        log.error("database unavailable", error=type(exc).__name__)
         return error_response(
             ApiError("SERVICE_UNAVAILABLE", "The database is unavailable; retry.")
         )
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "<unmatched>")
+        log.error("unhandled error", method=request.method, route=route, **exception_fields(exc))
         return error_response(ApiError("INTERNAL_ERROR", "Something went wrong on our side."))
 
 

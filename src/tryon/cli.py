@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from tryon.logs import configure_logging
+
 # Quiet MediaPipe / TensorFlow Lite start-up chatter; set before they are imported.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -31,6 +33,8 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="Data folder (default: $TRYON_DATA_DIR, else ./.tryon)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+LogJson = Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")]
 
 
 def _settings(data_dir: Path | None, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -83,23 +87,29 @@ def serve(
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Run the job worker in this process.")
     ] = True,
+    log_level: LogLevel = "INFO",
+    log_json: LogJson = False,
 ) -> None:
     """Run the API server (with an embedded worker unless --no-worker)."""
-    import logging
-
     import uvicorn
 
     from tryon.app import create_app
     from tryon.jobs.queue import start_embedded_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_level, log_json)
     context = _context(data_dir)
     consumer = start_embedded_worker(context, context.settings.worker_threads) if worker else None
     typer.echo(
         f"Tryon listening on http://{host}:{port} (data: {context.settings.resolved_data_dir()})"
     )
     try:
-        uvicorn.run(create_app(context), host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            create_app(context),
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,  # uvicorn logs through our structured handler
+        )
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
@@ -107,13 +117,13 @@ def serve(
 
 
 @app.command()
-def worker(data_dir: DataDir = None) -> None:
+def worker(
+    data_dir: DataDir = None, log_level: LogLevel = "INFO", log_json: LogJson = False
+) -> None:
     """Run the job worker (generations and the periodic sweeper) in the foreground."""
-    import logging
-
     from huey.consumer import Consumer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_level, log_json)
     context = _context(data_dir)
     assert context.queue is not None
     Consumer(context.queue.huey, workers=context.settings.worker_threads).run()
@@ -281,6 +291,35 @@ def demo(
     if as_json:
         typer.echo(json.dumps(report))
     if report["failed"]:
+        raise typer.Exit(code=1)
+
+
+@app.command("eval")
+def evaluate(
+    people_dir: Annotated[Path, typer.Argument(help="Folder of person photos.")],
+    garments_dir: Annotated[Path, typer.Argument(help="Folder of product photos (recursive).")],
+    out: Annotated[Path, typer.Option(help="Folder for results, sheet and report.json.")] = Path(
+        "tryon-eval"
+    ),
+    as_json: JsonFlag = False,
+) -> None:
+    """Run every person x garment pair through the local engine and measure the results.
+
+    Exits 1 when a pair crashed or a quality threshold is missed.
+    """
+    from tryon.evaluation.runner import format_report, run_eval
+
+    try:
+        report = run_eval(
+            people_dir,
+            garments_dir,
+            out,
+            progress=None if as_json else lambda line: typer.echo(line, err=True),
+        )
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(report.as_dict()) if as_json else format_report(report))
+    if not report.summary()["passed"]:
         raise typer.Exit(code=1)
 
 

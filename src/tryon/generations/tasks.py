@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from PIL import Image
@@ -20,9 +19,10 @@ from tryon.generations.models import Generation
 from tryon.generations.watermark import apply_watermark
 from tryon.images.intake import decode_image, encode_jpeg
 from tryon.images.service import intake_limits
+from tryon.logs import exception_fields, get_logger
 from tryon.storage import deletions, keys
 
-log = logging.getLogger("tryon.worker")
+log = get_logger("tryon.worker")
 
 
 class _Failure(Exception):
@@ -34,8 +34,15 @@ class _Failure(Exception):
 
 def run_generation(context: AppContext, generation_id: str) -> str:
     """Run one generation to COMPLETED or FAILED; safe to call twice (only one run claims it)."""
-    if not _claim(context, generation_id):
+    attempt = claim_generation(context, generation_id)
+    if attempt is None:
         return "skipped"
+    return finish_generation(context, generation_id, attempt)
+
+
+def finish_generation(context: AppContext, generation_id: str, attempt: int) -> str:
+    """Run a claimed attempt: engine, result, settlement. An attempt whose generation was
+    settled meanwhile (erased, expired, or given up as lost) links nothing and keeps nothing."""
     with context.sessions() as session:
         generation = session.get(Generation, generation_id)
         assert generation is not None
@@ -47,16 +54,17 @@ def run_generation(context: AppContext, generation_id: str) -> str:
     try:
         result = _generate(context, generation, logo_key)
     except _Failure as failure:
-        fail_generation(context, generation_id, failure.code, failure.message)
+        fail_generation(context, generation_id, failure.code, failure.message, attempt)
         return failure.code
-    except Exception:
-        log.exception("generation %s crashed in the engine", generation_id)
-        fail_generation(context, generation_id, "ENGINE_ERROR", "The try-on model failed.")
+    except Exception as exc:
+        log.error("engine crashed", generation_id=generation_id, **exception_fields(exc))
+        fail_generation(context, generation_id, "ENGINE_ERROR", "The try-on model failed.", attempt)
         return "ENGINE_ERROR"
-    return _complete(context, generation, result)
+    return _complete(context, generation, attempt, result)
 
 
-def _claim(context: AppContext, generation_id: str) -> bool:
+def claim_generation(context: AppContext, generation_id: str) -> int | None:
+    """Move a PENDING generation to PROCESSING; returns the attempt number, None if not PENDING."""
     now = context.clock.now()
     with transaction(context.sessions) as session:
         claimed = session.execute(
@@ -68,8 +76,18 @@ def _claim(context: AppContext, generation_id: str) -> bool:
                 started_at=now,
                 updated_at=now,
             )
-        )
-        return bool(claimed.rowcount)
+            .returning(Generation.attempts)
+        ).first()
+        return None if claimed is None else int(claimed[0])
+
+
+def _ours(generation_id: str, attempt: int):  # type: ignore[no-untyped-def]
+    """The condition that the generation is still PROCESSING by this attempt."""
+    return (
+        (Generation.id == generation_id)
+        & (Generation.status == "PROCESSING")
+        & (Generation.attempts == attempt)
+    )
 
 
 def _generate(context: AppContext, generation: Generation, logo_key: str | None) -> bytes:
@@ -122,14 +140,18 @@ def _product_image(context: AppContext, entry: dict[str, str]) -> Image.Image:
         ) from exc
 
 
-def _complete(context: AppContext, generation: Generation, result_jpeg: bytes) -> str:
-    key = keys.generation_key(generation.account_id, generation.live, generation.id, "result")
+def _complete(context: AppContext, generation: Generation, attempt: int, result_jpeg: bytes) -> str:
+    with context.sessions() as session:
+        if session.scalar(select(Generation.id).where(_ours(generation.id, attempt))) is None:
+            # Settled meanwhile (erased, expired, given up): write nothing at all.
+            return "discarded"
+    key = keys.result_key(generation.account_id, generation.live, generation.id, attempt)
     context.blobs.put(key, result_jpeg)
     now = context.clock.now()
     with transaction(context.sessions) as session:
         done = session.execute(
             update(Generation)
-            .where(Generation.id == generation.id, Generation.status == "PROCESSING")
+            .where(_ours(generation.id, attempt))
             .values(
                 status="COMPLETED",
                 result_key=key,
@@ -149,13 +171,21 @@ def _complete(context: AppContext, generation: Generation, result_jpeg: bytes) -
     return "COMPLETED"
 
 
-def fail_generation(context: AppContext, generation_id: str, code: str, message: str) -> bool:
-    """Mark a PENDING/PROCESSING generation FAILED and refund its credit (exactly once)."""
+def fail_generation(
+    context: AppContext, generation_id: str, code: str, message: str, attempt: int | None = None
+) -> bool:
+    """Mark a PENDING/PROCESSING generation FAILED and refund its credit (exactly once).
+
+    With ``attempt``, only while that attempt still holds it (a late attempt that was given up
+    as lost must not fail the attempt that replaced it).
+    """
     now = context.clock.now()
+    in_flight = Generation.status.in_(("PENDING", "PROCESSING"))
+    condition = in_flight if attempt is None else _ours(generation_id, attempt)
     with transaction(context.sessions) as session:
         failed = session.execute(
             update(Generation)
-            .where(Generation.id == generation_id, Generation.status.in_(("PENDING", "PROCESSING")))
+            .where(Generation.id == generation_id, condition)
             .values(
                 status="FAILED",
                 error_code=code,
@@ -179,25 +209,71 @@ def recover_lost_generations(context: AppContext) -> dict[str, int]:
     stale_pending = now - timedelta(seconds=settings.pending_requeue_seconds)
     with context.sessions() as session:
         stuck = session.execute(
-            select(Generation.id, Generation.status, Generation.attempts).where(
+            select(
+                Generation.id,
+                Generation.account_id,
+                Generation.live,
+                Generation.status,
+                Generation.attempts,
+            ).where(
                 ((Generation.status == "PROCESSING") & (Generation.started_at < stale_processing))
                 | ((Generation.status == "PENDING") & (Generation.updated_at < stale_pending))
             )
         ).all()
-    for generation_id, status, attempts in stuck:
+    for generation_id, account_id, live, status, attempts in stuck:
+        # The lost attempt may have written its result before dying: it is deleted in the
+        # same transaction that takes the generation from it, so it can no longer link it.
+        leftover = (
+            [keys.result_key(account_id, live, generation_id, attempts)]
+            if status == "PROCESSING"
+            else []
+        )
         if attempts >= settings.max_job_attempts:
-            if fail_generation(
-                context, generation_id, "ENGINE_TIMEOUT", "The generation did not finish in time."
-            ):
+            if _give_up(context, generation_id, status, attempts, leftover):
                 failed += 1
             continue
         with transaction(context.sessions) as session:
             moved = session.execute(
                 update(Generation)
-                .where(Generation.id == generation_id, Generation.status == status)
+                .where(
+                    Generation.id == generation_id,
+                    Generation.status == status,
+                    Generation.attempts == attempts,
+                )
                 .values(status="PENDING", updated_at=now)
             )
+            scheduled = deletions.schedule(session, leftover, now) if moved.rowcount else []
+        deletions.execute_quietly(context, scheduled)
         if moved.rowcount:
             context.enqueue_generation(generation_id)
             requeued += 1
     return {"requeued": requeued, "failed": failed}
+
+
+def _give_up(
+    context: AppContext, generation_id: str, status: str, attempts: int, leftover: list[str]
+) -> bool:
+    """Fail a generation that used all its attempts (ENGINE_TIMEOUT, refunded)."""
+    now = context.clock.now()
+    with transaction(context.sessions) as session:
+        failed = session.execute(
+            update(Generation)
+            .where(
+                Generation.id == generation_id,
+                Generation.status == status,
+                Generation.attempts == attempts,
+            )
+            .values(
+                status="FAILED",
+                error_code="ENGINE_TIMEOUT",
+                error_message="The generation did not finish in time.",
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        if not failed.rowcount:
+            return False
+        generations_service.refund_reserved_credit(session, generation_id, now)
+        scheduled = deletions.schedule(session, leftover, now)
+    deletions.execute_quietly(context, scheduled)
+    return True

@@ -6,17 +6,18 @@ process enqueues through it, and a worker process built from the same settings c
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from tryon.logs import exception_fields, get_logger
+
 if TYPE_CHECKING:
     from tryon.context import AppContext
 
-log = logging.getLogger("tryon.jobs")
+log = get_logger("tryon.jobs")
 RUN_GENERATION = "run_generation"
 SWEEP = "sweep"
 
@@ -45,7 +46,7 @@ def build_queue(context: AppContext) -> JobQueue:
         from tryon.retention.service import sweep as run_sweep
 
         counts = run_sweep(context)
-        log.info("sweep done: %s", counts)
+        log.info("sweep done", **counts)
 
     run_generation_task = huey.task(name=RUN_GENERATION)(run_generation)
     minutes = max(1, settings.sweep_interval_minutes)
@@ -58,8 +59,12 @@ def enqueue_generation(context: AppContext, generation_id: str) -> None:
     assert context.queue is not None
     try:
         context.queue.run_generation(generation_id)
-    except Exception:
-        log.exception("could not enqueue generation %s; the sweeper will retry", generation_id)
+    except Exception as exc:
+        log.error(
+            "could not enqueue; the sweeper will retry",
+            generation_id=generation_id,
+            **exception_fields(exc),
+        )
 
 
 class EmbeddedConsumer(Consumer):

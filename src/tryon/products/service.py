@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from tryon.accounts.service import Caller
@@ -19,7 +19,7 @@ from tryon.images.intake import process_product_image
 from tryon.images.service import intake_limits
 from tryon.products.models import Product, ProductImage
 from tryon.products.schemas import ANON_PREFIX, UNSET, ProductInput
-from tryon.storage import keys
+from tryon.storage import deletions, keys
 
 INLINE_LIFETIME_DAYS = 15
 ONE_SHOT_LIFETIME_DAYS = 7
@@ -82,8 +82,8 @@ def store_uploaded_images(
 
 
 def discard_uploads(context: AppContext, stored: dict[str, StoredUpload]) -> None:
-    for upload in stored.values():
-        context.blobs.delete(upload.storage_key)
+    """Delete uploaded images no row took; never raises (the sweeper finishes a refused one)."""
+    deletions.discard(context, [upload.storage_key for upload in stored.values()])
 
 
 def upsert_product(
@@ -263,6 +263,5 @@ def delete_product(session: Session, caller: Caller, external_id: str) -> list[s
     if product is None:
         return []
     stored = [i.storage_key for i in product.images if i.storage_key]
-    session.execute(delete(ProductImage).where(ProductImage.product_id == product.id))
     session.delete(product)
     return stored
