@@ -16,6 +16,7 @@ from tryon.deps import get_caller, get_context, public_base_url
 from tryon.errors import validation_error
 from tryon.generations import service as generations_service
 from tryon.generations.schemas import generation_object, parse_try_on
+from tryon.openapi_bodies import TRY_ON_SCHEMA, json_or_multipart
 from tryon.storage.urls import signed_url
 from tryon.wire import read_body
 
@@ -44,7 +45,11 @@ async def _accept(request: Request, caller: Caller, idempotency_key: str | None)
     )
 
 
-@router.post("/try-on", summary="Create a try-on generation (asynchronous)")
+@router.post(
+    "/try-on",
+    summary="Create a try-on generation (asynchronous)",
+    openapi_extra=json_or_multipart(TRY_ON_SCHEMA),
+)
 async def try_on(
     request: Request,
     caller: Caller = Depends(get_caller),
@@ -53,7 +58,11 @@ async def try_on(
     return await _accept(request, caller, idempotency_key)
 
 
-@router.post("/try-on/sync", summary="Create a try-on generation and wait for it")
+@router.post(
+    "/try-on/sync",
+    summary="Create a try-on generation and wait for it",
+    openapi_extra=json_or_multipart(TRY_ON_SCHEMA),
+)
 async def try_on_sync(
     request: Request,
     timeout: float | None = Query(None, ge=0, le=MAX_SYNC_TIMEOUT),

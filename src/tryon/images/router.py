@@ -10,13 +10,14 @@ from tryon.accounts.service import Caller
 from tryon.deps import get_caller, get_context, public_base_url
 from tryon.errors import ApiError, validation_error
 from tryon.images import service as images_service
+from tryon.openapi_bodies import UPLOAD_BODY
 from tryon.storage.urls import signed_url
 from tryon.wire import form_bool, optional_retention, read_upload
 
 router = APIRouter()
 
 
-@router.post("/images/upload", summary="Upload a customer photo")
+@router.post("/images/upload", summary="Upload a customer photo", openapi_extra=UPLOAD_BODY)
 async def upload_image(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, str]:
     context = get_context(request)
     content_type = request.headers.get("content-type", "")

@@ -12,6 +12,7 @@ from tryon.context import AppContext
 from tryon.db import transaction
 from tryon.deps import get_caller, get_context
 from tryon.errors import ApiError
+from tryon.openapi_bodies import PRODUCT_SCHEMA, json_or_multipart
 from tryon.products import service as products_service
 from tryon.products.schemas import ProductInput, parse_product, product_object
 from tryon.storage import deletions
@@ -20,7 +21,11 @@ from tryon.wire import read_body
 router = APIRouter()
 
 
-@router.post("/products", summary="Create or update a product")
+@router.post(
+    "/products",
+    summary="Create or update a product",
+    openapi_extra=json_or_multipart(PRODUCT_SCHEMA),
+)
 async def upsert_product(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     context = get_context(request)
     body = await read_body(request, context.settings.max_upload_bytes)
