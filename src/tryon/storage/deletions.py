@@ -25,11 +25,20 @@ def schedule(
     session: Session, keys: Iterable[str | None], now: datetime, receipt_id: str | None = None
 ) -> list[str]:
     """Record keys to delete (inside the caller's transaction); returns them, de-duplicated."""
-    scheduled: list[str] = []
-    for key in dict.fromkeys(k for k in keys if k):
-        if session.get(PendingDeletion, key) is None:
-            session.add(PendingDeletion(storage_key=key, receipt_id=receipt_id, created_at=now))
-        scheduled.append(key)
+    scheduled = list(dict.fromkeys(k for k in keys if k))
+    known: set[str] = set()
+    for start in range(0, len(scheduled), 500):
+        chunk = scheduled[start : start + 500]
+        known.update(
+            session.scalars(
+                select(PendingDeletion.storage_key).where(PendingDeletion.storage_key.in_(chunk))
+            )
+        )
+    session.add_all(
+        PendingDeletion(storage_key=key, receipt_id=receipt_id, created_at=now)
+        for key in scheduled
+        if key not in known
+    )
     return scheduled
 
 
@@ -68,3 +77,25 @@ def execute_quietly(context: AppContext, keys: Iterable[str]) -> None:
     """Delete now if the store answers; otherwise leave the rows for the sweeper."""
     with contextlib.suppress(StorageUnavailable):
         execute(context, keys)
+
+
+def discard(context: AppContext, keys: Iterable[str | None]) -> None:
+    """Delete objects that a failed or refused write stored; never raises.
+
+    What the store refuses now is recorded as a pending deletion for the sweeper (when the
+    database answers), so that a write rolled back during a storage outage leaves no orphan.
+    """
+    failed: list[str] = []
+    for key in dict.fromkeys(k for k in keys if k):
+        try:
+            context.blobs.delete(key)
+        except StorageUnavailable:
+            failed.append(key)
+    if failed:
+        with contextlib.suppress(Exception), transaction(context.sessions) as session:
+            schedule(session, failed, context.clock.now())
+
+
+def is_pending(session: Session, key: str) -> bool:
+    """Whether an object is due for deletion: it is never served again, even while it exists."""
+    return session.get(PendingDeletion, key) is not None

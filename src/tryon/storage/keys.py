@@ -18,6 +18,12 @@ def generation_key(account_id: str, live: bool, generation_id: str, name: str) -
     return f"{_root(account_id, live)}/generations/{generation_id}/{name}.jpeg"
 
 
+def result_key(account_id: str, live: bool, generation_id: str, attempt: int) -> str:
+    """The result of one attempt of a generation: a worker re-running it after a crash writes
+    its own object, so a late or dead earlier attempt can never overwrite or delete it."""
+    return generation_key(account_id, live, generation_id, f"result-{attempt}")
+
+
 def logo_key(account_id: str) -> str:
     return f"accounts/{account_id}/logo-{secrets.token_hex(8)}.png"
 
