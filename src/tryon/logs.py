@@ -14,6 +14,8 @@ from pathlib import Path
 
 import structlog
 
+QUIET_LOGGERS = ("httpx", "httpcore", "sqlalchemy", "multipart", "python_multipart", "PIL")
+
 _SHARED = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -46,6 +48,10 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.setLevel(level.upper())
     # Uvicorn's access log prints raw paths (customer ids) and queries (signatures): off.
     logging.getLogger("uvicorn.access").disabled = True
+    # Libraries that log URLs (fetched customer photos), SQL parameters (customer ids) or
+    # request bodies stay at WARNING whatever the level asked for.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
