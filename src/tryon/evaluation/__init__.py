@@ -1,0 +1,1 @@
+"""Measuring the try-on engine: metrics, the person x garment runner and the contact sheet."""
