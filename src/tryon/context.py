@@ -65,6 +65,11 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
     secret = load_or_create_secret(data_dir)
     engine = make_engine(settings.resolved_database_url())
     upgrade_database(engine)
+    from tryon.customers.identity import pseudonymise_stored_ids
+
+    # Customer ids are stored only as keyed hashes; rows of versions that kept them raw are
+    # converted once here.
+    pseudonymise_stored_ids(engine, secret)
     context = AppContext(
         settings=settings,
         clock=clock or SystemClock(),

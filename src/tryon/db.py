@@ -79,6 +79,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def checkpoint_wal(engine: Engine) -> bool:
+    """SQLite: move the write-ahead log into the database file and truncate the log.
+
+    Called after an erasure: until a checkpoint, ``tryon.db-wal`` still holds the old versions
+    of the rows just changed. Returns False when readers kept it from completing (it then
+    completes at a later checkpoint). A no-op returning True on other databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()[0]
+        cursor.close()
+    finally:
+        connection.close()
+    return not busy
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

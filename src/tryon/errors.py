@@ -26,6 +26,8 @@ CATALOG: dict[str, int] = {
     "PRODUCT_NOT_FOUND": 404,
     "GENERATION_NOT_FOUND": 404,
     "IMAGE_NOT_FOUND": 404,
+    # Beyond the contract: GET /customers/{customerId} (right of access) when nothing is held.
+    "CUSTOMER_NOT_FOUND": 404,
     # Beyond the contract: an unknown path or method (the contract names no code for these).
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,

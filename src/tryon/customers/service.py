@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from tryon.accounts.service import Caller
+from tryon.clock import iso
 from tryon.context import AppContext
+from tryon.customers.identity import customer_hash, lock_customers
 from tryon.customers.models import ErasureReceipt, PendingDeletion
-from tryon.db import transaction
+from tryon.db import checkpoint_wal, transaction
 from tryon.errors import ApiError
 from tryon.generations import service as generations_service
 from tryon.generations.models import Generation
@@ -19,6 +22,15 @@ from tryon.ids import new_id
 from tryon.images.models import CustomerImage
 from tryon.storage import deletions
 from tryon.storage.blobs import StorageUnavailable
+from tryon.storage.urls import signed_url
+
+__all__ = [
+    "ErasureOutcome",
+    "customer_data",
+    "customer_hash",
+    "erase_customer",
+    "erasure_receipts",
+]
 
 
 @dataclass(frozen=True)
@@ -30,10 +42,44 @@ class ErasureOutcome:
     objects_deleted: int
 
 
-def customer_hash(secret: bytes, account_id: str, customer_id: str) -> str:
-    """Keyed hash of a customer id: lets a receipt be matched to a request without the raw id."""
-    message = f"{account_id}\n{customer_id}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+def _customer_rows(
+    session: Session, caller: Caller, hashed: str, *, lock: bool = False
+) -> tuple[list[CustomerImage], list[Generation]]:
+    """The customer's stored photos, and every generation of the customer or made from them.
+
+    A generation made from the customer's photo under another customerId still holds a copy of
+    that photo: it belongs to this customer too. Both lookups go through an index.
+    """
+    images = list(
+        session.scalars(
+            select(CustomerImage).where(
+                CustomerImage.account_id == caller.account_id,
+                CustomerImage.live == caller.live,
+                CustomerImage.customer_id == hashed,
+            )
+        )
+    )
+    owned = select(Generation).where(
+        Generation.account_id == caller.account_id,
+        Generation.live == caller.live,
+        Generation.customer_id == hashed,
+    )
+    # On PostgreSQL, lock the rows so a worker finishing meanwhile waits for us.
+    generations = {g.id: g for g in session.scalars(owned.with_for_update() if lock else owned)}
+    image_ids = [image.id for image in images]
+    for chunk in _chunks(image_ids, 500):
+        derived = select(Generation).where(
+            Generation.source_image_id.in_(chunk),
+            Generation.account_id == caller.account_id,
+            Generation.live == caller.live,
+        )
+        for generation in session.scalars(derived.with_for_update() if lock else derived):
+            generations.setdefault(generation.id, generation)
+    return images, list(generations.values())
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> ErasureOutcome:
@@ -46,28 +92,10 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
     """
     now = context.clock.now()
     receipt_id = new_id("era_")
+    hashed = customer_hash(context.secret, caller.account_id, customer_id)
     with transaction(context.sessions) as session:
-        images = list(
-            session.scalars(
-                select(CustomerImage).where(
-                    CustomerImage.account_id == caller.account_id,
-                    CustomerImage.live == caller.live,
-                    CustomerImage.customer_id == customer_id,
-                )
-            )
-        )
-        generations = list(
-            session.scalars(
-                select(Generation)
-                .where(
-                    Generation.account_id == caller.account_id,
-                    Generation.live == caller.live,
-                    Generation.customer_id == customer_id,
-                )
-                # On PostgreSQL, lock the rows so a worker finishing meanwhile waits for us.
-                .with_for_update()
-            )
-        )
+        lock_customers(session, caller.account_id, [hashed])
+        images, generations = _customer_rows(session, caller, hashed, lock=True)
         object_keys = [image.storage_key for image in images]
         results = sum(1 for g in generations if g.result_key)
         for generation in generations:
@@ -82,7 +110,6 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
         scheduled = deletions.schedule(session, object_keys, now, receipt_id)
         # A previous erasure of this customer that storage did not let finish: its objects are
         # no longer linked to any row, only to its receipt, so they are completed from there.
-        hashed = customer_hash(context.secret, caller.account_id, customer_id)
         unfinished = list(
             session.scalars(
                 select(ErasureReceipt.id).where(
@@ -125,6 +152,9 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
             "SERVICE_UNAVAILABLE",
             "Storage is unavailable; the erasure is recorded and will complete. Retry later.",
         ) from exc
+    finally:
+        # Old versions of the rows just changed sit in the write-ahead log until a checkpoint.
+        checkpoint_wal(context.engine)
     with transaction(context.sessions) as session:
         session.execute(
             update(ErasureReceipt)
@@ -135,3 +165,82 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
             .values(completed_at=context.clock.now())
         )
     return ErasureOutcome(receipt_id, len(images), results, len(generations), len(scheduled))
+
+
+def erasure_receipts(context: AppContext, caller: Caller, customer_id: str) -> list[dict[str, Any]]:
+    """The caller's erasure receipts for this customer (matched by keyed hash), newest first."""
+    hashed = customer_hash(context.secret, caller.account_id, customer_id)
+    with context.sessions() as session:
+        receipts = session.scalars(
+            select(ErasureReceipt)
+            .where(
+                ErasureReceipt.account_id == caller.account_id,
+                ErasureReceipt.live == caller.live,
+                ErasureReceipt.customer_hash == hashed,
+            )
+            .order_by(ErasureReceipt.created_at.desc(), ErasureReceipt.id)
+        )
+        return [
+            {
+                "erasureId": r.id,
+                "customerHash": r.customer_hash,
+                "status": "COMPLETED" if r.completed_at is not None else "PENDING",
+                "requestedAt": iso(r.created_at),
+                "completedAt": iso(r.completed_at),
+                "imagesDeleted": r.images_deleted,
+                "resultsDeleted": r.results_deleted,
+                "generationsTouched": r.generations_touched,
+                "objectsDeleted": r.objects_deleted,
+            }
+            for r in receipts
+        ]
+
+
+def customer_data(
+    context: AppContext, caller: Caller, customer_id: str, base_url: str
+) -> dict[str, Any]:
+    """Right of access: what is held for this customer in the caller's account and mode.
+
+    Expired data is left out (it answers like deleted data); 404 CUSTOMER_NOT_FOUND when nothing
+    is held. Signed URLs never outlive the data's retention.
+    """
+    hashed = customer_hash(context.secret, caller.account_id, customer_id)
+    now = context.clock.now()
+    with context.sessions() as session:
+        images, generations = _customer_rows(session, caller, hashed)
+    uploads = [
+        {
+            "imageId": image.id,
+            "imageUrl": signed_url(context, base_url, image.storage_key, image.expires_at),
+            "createdAt": iso(image.created_at),
+            "retentionDays": image.retention_days,
+            "expiresAt": iso(image.expires_at),
+        }
+        for image in sorted(images, key=lambda i: (i.created_at, i.id), reverse=True)
+        if image.expires_at > now
+    ]
+    held = []
+    for generation in sorted(generations, key=lambda g: (g.created_at, g.id), reverse=True):
+        if generation.expires_at <= now:
+            continue
+        entry: dict[str, Any] = {
+            "generationId": generation.id,
+            "status": generation.status,
+            "productExternalId": generation.product_external_id,
+            "createdAt": iso(generation.created_at),
+            "updatedAt": iso(generation.updated_at),
+            "retentionDays": generation.retention_days,
+            "expiresAt": iso(generation.expires_at),
+        }
+        if generation.person_key:
+            entry["personImageUrl"] = signed_url(
+                context, base_url, generation.person_key, generation.expires_at
+            )
+        if generation.status == "COMPLETED" and generation.result_key:
+            entry["resultImageUrl"] = signed_url(
+                context, base_url, generation.result_key, generation.expires_at
+            )
+        held.append(entry)
+    if not uploads and not held:
+        raise ApiError("CUSTOMER_NOT_FOUND", "Nothing is held for this customer.")
+    return {"uploads": uploads, "generations": held}

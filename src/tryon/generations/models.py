@@ -16,6 +16,7 @@ class Generation(Base):
     __table_args__ = (
         Index("ix_generations_owner", "account_id", "live", "customer_id"),
         Index("ix_generations_status", "status", "updated_at"),
+        Index("ix_generations_source_image", "source_image_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

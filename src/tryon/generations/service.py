@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tryon.accounts import service as accounts_service
 from tryon.accounts.service import Caller
 from tryon.context import AppContext
+from tryon.customers.identity import ErasureGuard, start_guard, stored_customer_id
 from tryon.db import transaction
 from tryon.errors import ApiError
 from tryon.fetch.client import FetchError
@@ -29,6 +30,7 @@ from tryon.storage import deletions, keys
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 FINAL_STATUSES = ("COMPLETED", "FAILED")
+ERASED_MESSAGE = "The customer's data was erased."
 
 
 @dataclass
@@ -37,6 +39,8 @@ class _Staged:
 
     keys: list[str] = field(default_factory=list)
     uploads: dict[str, products_service.StoredUpload] = field(default_factory=dict)
+    # Set when the customer was erased while the request was processed: nothing was linked.
+    erased: bool = False
 
 
 def body_fingerprint(document: dict[str, Any], files: dict[str, bytes]) -> str:
@@ -88,23 +92,38 @@ def create_generation(
     _check_file_keys(request, files)
     generation_id = new_id("gen_")
     staged = _Staged()
+    # Taken before any work: an erasure of this customer from now on wins over this try-on.
+    guard = start_guard(context, caller, [stored_customer_id(context, caller, request.customer_id)])
     try:
         with context.sessions() as session:
             person_jpeg, source_image = _customer_image(context, session, caller, request, files)
+            if source_image is not None:
+                guard = guard.including(session, source_image.customer_id)
         person_key = keys.generation_key(caller.account_id, caller.live, generation_id, "person")
-        context.blobs.put(person_key, person_jpeg)
         staged.keys.append(person_key)
+        context.blobs.put(person_key, person_jpeg)
         staged.uploads = products_service.store_uploaded_images(
             context, caller, request.product.images or [], files
         )
         response = _record(
-            context, caller, request, generation_id, person_key, source_image, staged, idempotency
+            context,
+            caller,
+            request,
+            generation_id,
+            person_key,
+            source_image,
+            staged,
+            idempotency,
+            guard,
         )
     except BaseException:
-        for key in staged.keys:
-            context.blobs.delete(key)
+        deletions.discard(context, staged.keys)
         products_service.discard_uploads(context, staged.uploads)
         raise
+    if staged.erased:
+        # Accepted, then erased at once: none of the copies stays, nothing runs.
+        deletions.discard(context, staged.keys)
+        return response
     context.enqueue_generation(generation_id)
     return response
 
@@ -159,12 +178,14 @@ def _record(
     source_image: Any,
     staged: _Staged,
     idempotency: tuple[str, str] | None,
+    guard: ErasureGuard,
 ) -> dict[str, Any]:
     try:
         with transaction(context.sessions) as session:
             now = context.clock.now()
             product = _resolve_product(session, caller, now, request, staged)
             snapshot = _product_snapshot(context, caller, generation_id, product, staged)
+            staged.erased = guard.erased_since(session)
             days = (
                 request.retention_days
                 or (source_image.retention_days if source_image is not None else None)
@@ -177,7 +198,7 @@ def _record(
                 expires_at = min(expires_at, source_image.expires_at)
             # A generation made from a customer's stored photo belongs to that customer even
             # when the call does not repeat the customerId: erasing them must reach its copy.
-            customer_id = request.customer_id or (
+            customer_id = stored_customer_id(context, caller, request.customer_id) or (
                 source_image.customer_id if source_image is not None else None
             )
             generation = Generation(
@@ -198,11 +219,21 @@ def _record(
                 created_at=now,
                 updated_at=now,
             )
+            if staged.erased:
+                # The customer was erased while this request was processed: the erasure wins.
+                # The generation is recorded as accepted and ended by the erasure, like one in
+                # flight (FAILED, CUSTOMER_DATA_ERASED, nothing charged), and links nothing.
+                fail_in_flight(
+                    session, generation, "CUSTOMER_DATA_ERASED", ERASED_MESSAGE, now, refund=False
+                )
+                forget_personal_data(generation, now)
+                generation.credits_reserved = 0
             session.add(generation)
             session.flush()
-            if caller.live:
+            if caller.live and not staged.erased:
                 accounts_service.reserve_credit(session, now, caller.account_id, generation_id)
-            response = accepted_response(generation)
+            # The contract's answer to an accepted try-on, also when it already ended.
+            response = {**accepted_response(generation), "status": "PENDING"}
             if idempotency is not None:
                 # A record older than the window is no longer a replay; the sweeper may not
                 # have removed it yet, so it is replaced here (else the insert would conflict).
@@ -322,11 +353,20 @@ def find_generation(
 
 
 def snapshot_keys(generation: Generation) -> list[str]:
-    """Every stored object a generation owns: person and product snapshots, result."""
+    """Every stored object a generation links: person and product snapshots, result."""
     found = [generation.person_key, generation.result_key]
     for image in (generation.product_snapshot or {}).get("images", []):
         found.append(image.get("key"))
     return [k for k in found if k]
+
+
+def attempt_result_keys(generation: Generation) -> list[str]:
+    """Where each attempt so far may have written a result, linked or not (a worker killed
+    between writing its result and recording it leaves one behind)."""
+    return [
+        keys.result_key(generation.account_id, generation.live, generation.id, attempt)
+        for attempt in range(1, (generation.attempts or 0) + 1)
+    ]
 
 
 def refund_reserved_credit(session: Session, generation_id: str, now: datetime) -> bool:
@@ -347,7 +387,13 @@ def refund_reserved_credit(session: Session, generation_id: str, now: datetime) 
 
 
 def fail_in_flight(
-    session: Session, generation: Generation, code: str, message: str, now: datetime
+    session: Session,
+    generation: Generation,
+    code: str,
+    message: str,
+    now: datetime,
+    *,
+    refund: bool = True,
 ) -> None:
     """End a PENDING/PROCESSING generation as FAILED inside the caller's transaction, refunded."""
     if generation.status not in ("PENDING", "PROCESSING"):
@@ -357,16 +403,18 @@ def fail_in_flight(
     generation.error_message = message
     generation.finished_at = now
     generation.updated_at = now
-    session.flush()
-    refund_reserved_credit(session, generation.id, now)
+    if refund:
+        session.flush()
+        refund_reserved_credit(session, generation.id, now)
 
 
 def forget_personal_data(generation: Generation, now: datetime) -> list[str]:
     """Unlink the customer and every stored object of a generation; returns the keys to delete.
 
-    The row itself stays, anonymous, so that aggregate counts survive.
+    The row itself stays, anonymous, so that aggregate counts survive. The keys include where
+    every attempt may have written a result, so a result no row links is not left behind.
     """
-    object_keys = snapshot_keys(generation)
+    object_keys = list(dict.fromkeys(snapshot_keys(generation) + attempt_result_keys(generation)))
     snapshot = generation.product_snapshot or {}
     generation.customer_id = None
     generation.person_key = None
