@@ -27,6 +27,8 @@ credits_app = typer.Typer(help="Manage credits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
+audit_app = typer.Typer(help="Check what is stored against what should be.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 DataDir = Annotated[
     Path | None,
@@ -259,6 +261,31 @@ def sweep(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
         context.close()
     text = "\n".join(f"{name.replace('_', ' ')}: {count}" for name, count in counts.items())
     _emit(as_json, counts, text)
+
+
+@audit_app.command("storage")
+def audit_storage(
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+    grace_seconds: Annotated[
+        float,
+        typer.Option(
+            "--grace-seconds",
+            help="Skip objects younger than this (writes in progress on a running server).",
+        ),
+    ] = 0,
+) -> None:
+    """List orphaned, missing and expired objects; exit code 1 when there is any."""
+    from tryon.storage.audit import audit_storage as run_audit
+
+    context = _context(data_dir)
+    try:
+        report = run_audit(context, grace_seconds=grace_seconds)
+    finally:
+        context.close()
+    _emit(as_json, report.as_dict(), report.as_text())
+    if not report.clean:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     pending_requeue_seconds: int = 120
     max_job_attempts: int = 3
     sweep_interval_minutes: int = 5
+    # A stored object that no row references (left by a process killed between storing bytes
+    # and recording them) is deleted by the sweeper once it is this old.
+    orphan_grace_seconds: int = 3600
     worker_threads: int = 1
 
     def resolved_data_dir(self) -> Path:

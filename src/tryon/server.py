@@ -48,7 +48,13 @@ def free_port() -> int:
 def start_server(context: AppContext, *, worker: bool = True, workers: int = 1) -> RunningServer:
     port = free_port()
     config = uvicorn.Config(
-        create_app(context), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(context),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        # Uvicorn's access log prints raw paths (customer ids) and queries (signatures).
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="tryon-api", daemon=True)

@@ -1,19 +1,23 @@
 """The sweeper: expired customer images, generations' stored objects, expired products, pending
-deletions, and generations a crashed worker left behind."""
+deletions, generations a crashed worker left behind, and objects no row references."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import and_, delete, exists, select, update
 
 from tryon.context import AppContext
 from tryon.customers.models import ErasureReceipt, PendingDeletion
-from tryon.db import transaction
+from tryon.db import checkpoint_wal, transaction
 from tryon.generations import service as generations_service
 from tryon.generations import tasks as generations_tasks
 from tryon.generations.models import Generation, IdempotencyRecord
 from tryon.images.models import CustomerImage
 from tryon.products.models import Product
 from tryon.storage import deletions
+from tryon.storage.audit import find_orphans
+from tryon.storage.blobs import StorageUnavailable
 
 BATCH = 500
 
@@ -31,6 +35,10 @@ def sweep(context: AppContext) -> dict[str, int]:
     recovered = generations_tasks.recover_lost_generations(context)
     counts["generations_requeued"] = recovered["requeued"]
     counts["generations_timed_out"] = recovered["failed"]
+    counts["orphans_deleted"] = _orphaned_objects(context)
+    if counts["customer_images"] or counts["generations"]:
+        # Old versions of the rows just anonymised sit in the write-ahead log until then.
+        checkpoint_wal(context.engine)
     return counts
 
 
@@ -94,6 +102,25 @@ def _expired_products(context: AppContext) -> int:
             session.delete(product)
     deletions.execute_quietly(context, scheduled)
     return len(products)
+
+
+def _orphaned_objects(context: AppContext) -> int:
+    """Delete objects no row references once they are older than ``orphan_grace_seconds``.
+
+    They are left by a process killed between storing bytes and recording them (an upload, a
+    try-on's snapshot, a product image); the grace keeps writes in progress safe.
+    """
+    grace = timedelta(seconds=context.settings.orphan_grace_seconds)
+    try:
+        orphans, _ = find_orphans(context, grace)
+    except StorageUnavailable:
+        return 0
+    if not orphans:
+        return 0
+    with transaction(context.sessions) as session:
+        scheduled = deletions.schedule(session, [key for key, _ in orphans], context.clock.now())
+    deletions.execute_quietly(context, scheduled)
+    return len(scheduled)
 
 
 def _old_idempotency_records(context: AppContext) -> int:

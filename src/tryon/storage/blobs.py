@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import obstore
@@ -55,12 +56,19 @@ class BlobStore:
         self._prune_empty_folders(key)
 
     def keys(self, prefix: str | None = None) -> Iterator[str]:
+        for key, _ in self.objects(prefix):
+            yield key
+
+    def objects(self, prefix: str | None = None) -> Iterator[tuple[str, datetime]]:
+        """Every stored object's key and last-modified time (UTC)."""
         try:
             for batch in obstore.list(self._store, prefix=prefix):
                 for meta in batch:
-                    yield meta["path"]
+                    yield meta["path"], meta["last_modified"]
         except FileNotFoundError:
             return
+        except Exception as exc:
+            raise StorageUnavailable(f"could not list objects: {type(exc).__name__}") from exc
 
     def _prune_empty_folders(self, key: str) -> None:
         # A local folder keeps empty directories after deletes; remove them so that nothing

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tryon.deps import get_context
 from tryon.errors import ApiError
+from tryon.storage import deletions
 
 router = APIRouter()
 
@@ -21,6 +22,10 @@ def get_file(
     now = int(context.clock.now().timestamp())
     if not context.signer.verify(key, expires, signature, now):
         raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
+    with context.sessions() as session:
+        # Erased or deleted data whose bytes the store has not let go of yet is never served.
+        if deletions.is_pending(session, key):
+            raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
     data = context.blobs.get(key)
     if data is None:
         raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
