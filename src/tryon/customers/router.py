@@ -1,22 +1,47 @@
-"""``DELETE /customers/{customerId}``: the right to erasure."""
+"""``/customers/{customerId}``: erasure, its receipts, and the right of access."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from tryon.accounts.service import Caller
 from tryon.customers import service as customers_service
-from tryon.deps import get_caller, get_context
+from tryon.deps import get_caller, get_context, public_base_url
 from tryon.errors import validation_error
 
 router = APIRouter()
+
+
+def _check(customer_id: str) -> None:
+    if not 1 <= len(customer_id) <= 200 or not customer_id.isprintable():
+        raise validation_error("customerId", "must be 1-200 printable characters")
 
 
 @router.delete("/customers/{customer_id}", status_code=204, summary="Erase a customer's data")
 def erase_customer(
     customer_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:
-    if not 1 <= len(customer_id) <= 200 or not customer_id.isprintable():
-        raise validation_error("customerId", "must be 1-200 printable characters")
+    _check(customer_id)
     customers_service.erase_customer(get_context(request), caller, customer_id)
     return Response(status_code=204)
+
+
+@router.get("/customers/{customer_id}", summary="What is held for a customer (right of access)")
+def get_customer(
+    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    _check(customer_id)
+    return customers_service.customer_data(
+        get_context(request), caller, customer_id, public_base_url(request)
+    )
+
+
+@router.get("/customers/{customer_id}/erasures", summary="Receipts of a customer's erasures")
+def get_erasures(
+    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    _check(customer_id)
+    items = customers_service.erasure_receipts(get_context(request), caller, customer_id)
+    return {"items": items, "count": len(items)}
