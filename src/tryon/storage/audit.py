@@ -108,6 +108,11 @@ class AuditReport:
         return "\n".join(lines)
 
 
+def _young(now: datetime, modified: datetime, grace: timedelta) -> bool:
+    """Within the grace period (none when the grace is zero, whatever the clocks say)."""
+    return grace > timedelta(0) and now - modified < grace
+
+
 def _describe(item: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in item.items() if v is not None)
 
@@ -158,11 +163,13 @@ def find_orphans(
     with context.sessions() as session:
         refs = collect_references(session)
     now = context.clock.now()
-    orphans = [
+    candidates = [
         (key, modified)
         for key, modified in listed
-        if not refs.owns(key) and now - modified >= grace and context.blobs.get(key) is not None
+        if not refs.owns(key) and not _young(now, modified, grace)
     ]
+    # Confirmed still stored: not an object deleted while we listed.
+    orphans = [(key, m) for key, m in candidates if context.blobs.get(key) is not None]
     return orphans, len(listed)
 
 
@@ -181,7 +188,7 @@ def audit_storage(context: AppContext, grace_seconds: float = 0) -> AuditReport:
     report.pending_deletions = len(after.pending)
     grace = timedelta(seconds=grace_seconds)
     for key, modified in sorted(listed.items()):
-        if after.owns(key) or now - modified < grace:
+        if after.owns(key) or _young(now, modified, grace):
             continue
         if context.blobs.get(key) is not None:  # not deleted while we looked
             report.orphans.append({"key": key, "modifiedAt": iso(modified)})
