@@ -42,7 +42,12 @@ def upload(client: httpx.Client, data: bytes, **fields: Any) -> dict[str, str]:
 
 
 def try_on(
-    client: httpx.Client, customer: dict[str, Any], files: dict[str, bytes] | None = None, **extra
+    client: httpx.Client,
+    customer: dict[str, Any],
+    files: dict[str, bytes] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> httpx.Response:
     """A try-on with a one-shot product whose image is the multipart part ``garment``."""
     files = {"garment": make_jpeg(120, 140, seed=999), **(files or {})}
@@ -52,7 +57,7 @@ def try_on(
         **extra,
     }
     parts = {name: (f"{name}.jpg", data, "image/jpeg") for name, data in files.items()}
-    return client.post("/try-on", data={"data": json.dumps(document)}, files=parts)
+    return client.post("/try-on", data={"data": json.dumps(document)}, files=parts, headers=headers)
 
 
 def accepted(response: httpx.Response) -> str:
