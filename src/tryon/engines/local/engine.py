@@ -17,7 +17,8 @@ from tryon.engines.local.category import Category, category_from_text
 from tryon.engines.local.composite import allowed_region, composite
 from tryon.engines.local.fit import Fit, fit_bottom, fit_top
 from tryon.engines.local.garment import GarmentCutout, cut_out_garment
-from tryon.engines.local.pose import LEFT_SHOULDER, RIGHT_SHOULDER, detect_pose
+from tryon.engines.local.people import detect_subject_pose
+from tryon.engines.local.pose import LEFT_SHOULDER, RIGHT_SHOULDER
 from tryon.engines.local.shape import analyse_bottom, analyse_top, looks_like_bottom
 from tryon.engines.local.warp import warp_to_body
 
@@ -118,7 +119,7 @@ class LocalEngine:
 
     @staticmethod
     def _find_body(person: np.ndarray) -> Body:
-        pose = detect_pose(person)
+        pose = detect_subject_pose(person)
         if pose is None or pose.bounding_box() is None:
             raise EngineError("CUSTOMER_IMAGE_UNUSABLE", "No person was found in the photo.")
         height, width = person.shape[:2]

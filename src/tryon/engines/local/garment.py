@@ -5,6 +5,10 @@ vignette of 20-40 grey levels is common) and is often close to the garment itsel
 light grey). So the background is modelled as a smooth surface fitted to the image border, the
 garment is everything that differs from it in colour *or* is enclosed by strong edges, and the
 result is cleaned with morphology, the largest component and hole filling.
+
+When that is unsure -- the border is not a plain backdrop (a garment photographed on a floor, a
+bed, a patterned wall) or nothing plausible stands out -- a small neural matte (U^2-Net-p, see
+``matte``) cuts the garment out instead.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tryon.engines.local import matte
+
 # Long side of the image the mask is computed on; masks are smooth, so this is plenty and fast.
 _MASK_SIDE = 512
 # Width of the border frame (at mask resolution) used to estimate the background.
 _BORDER = 6
 # Gradient (Sobel of Lab at mask resolution) above which a pixel is an outline, not a shadow.
 _SHADOW_MAX_GRADIENT = 60.0
+# Above this noise of the border (Lab units; studio backdrops have 0.5-3) the backdrop is not
+# plain and the classical cut-out is unsure: the neural matte decides instead.
+UNSURE_NOISE = 8.0
 
 
 @dataclass(frozen=True)
@@ -190,6 +199,11 @@ def garment_mask(rgb: np.ndarray) -> np.ndarray:
 
     The mask may be empty when nothing stands out from the background.
     """
+    return _classical_mask(rgb)[0]
+
+
+def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The classical garment mask and the noise of the backdrop around it (Lab units)."""
     small = _resize_long_side(rgb, _MASK_SIDE)
     height, width = small.shape[:2]
     lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
@@ -258,7 +272,31 @@ def garment_mask(rgb: np.ndarray) -> np.ndarray:
             mask.astype(np.float32), (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR
         )
         mask = up >= 0.5
-    return mask
+    return mask, noise
+
+
+def _neural_mask(rgb: np.ndarray) -> np.ndarray | None:
+    """The garment mask from the neural matte, cleaned like the classical one; None when the
+    model is not installed."""
+    probability = matte.neural_matte(rgb)
+    if probability is None:
+        return None
+    mask = _largest_component(probability >= 0.5)
+    if not mask.any():
+        return mask
+    # Pinholes inside the garment are noise; the model leaves real gaps (sleeve to body) open.
+    area = int(mask.sum())
+    holes = _fill_holes(mask) & ~mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), 8)
+    small = np.zeros(count, dtype=bool)
+    small[1:] = stats[1:, cv2.CC_STAT_AREA] < 0.0005 * area
+    return mask | small[labels]
+
+
+def _plausible(mask: np.ndarray) -> bool:
+    """A garment covers a reasonable share of its photo, and not all of it."""
+    share = float(mask.mean())
+    return 0.02 <= share <= 0.92
 
 
 def cut_out_garment(rgb: np.ndarray, max_side: int = 1024) -> GarmentCutout | None:
@@ -268,9 +306,13 @@ def cut_out_garment(rgb: np.ndarray, max_side: int = 1024) -> GarmentCutout | No
     photo is not a product shot on a plain background).
     """
     work = _resize_long_side(rgb, max_side)
-    mask = garment_mask(work)
-    share = float(mask.mean())
-    if share < 0.02 or share > 0.92:
+    mask, noise = _classical_mask(work)
+    if not _plausible(mask) or noise > UNSURE_NOISE:
+        # No plain backdrop, or nothing sensible found on it: ask the neural matte.
+        neural = _neural_mask(work)
+        if neural is not None and _plausible(neural):
+            mask = neural
+    if not _plausible(mask):
         return None
     # A slightly softened matte, pulled in by a pixel: the outermost pixels of the photo are a
     # blend with the background and would draw a light halo round the garment.
