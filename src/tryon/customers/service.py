@@ -148,13 +148,11 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
     try:
         deletions.execute(context, scheduled + leftover)
     except StorageUnavailable as exc:
+        checkpoint_wal(context.engine)
         raise ApiError(
             "SERVICE_UNAVAILABLE",
             "Storage is unavailable; the erasure is recorded and will complete. Retry later.",
         ) from exc
-    finally:
-        # Old versions of the rows just changed sit in the write-ahead log until a checkpoint.
-        checkpoint_wal(context.engine)
     with transaction(context.sessions) as session:
         session.execute(
             update(ErasureReceipt)
@@ -164,6 +162,8 @@ def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> Era
             )
             .values(completed_at=context.clock.now())
         )
+    # Old versions of the rows just changed sit in the write-ahead log until a checkpoint.
+    checkpoint_wal(context.engine)
     return ErasureOutcome(receipt_id, len(images), results, len(generations), len(scheduled))
 
 
