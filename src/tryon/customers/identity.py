@@ -132,19 +132,23 @@ def pseudonymise_stored_ids(engine: Engine, secret: bytes) -> int:
 
     changed = 0
     sessions = make_session_factory(engine)
+    columns = (
+        (CustomerImage, CustomerImage.customer_id),
+        (Generation, Generation.customer_id),
+        (Generation, Generation.photo_customer_id),
+    )
     with transaction(sessions) as session:
-        for model in (CustomerImage, Generation):
+        for model, column in columns:
             rows = session.execute(
-                select(model.id, model.account_id, model.customer_id).where(
-                    model.customer_id.is_not(None),
-                    model.customer_id.not_like("_" * HASH_LENGTH),
+                select(model.id, model.account_id, column).where(
+                    column.is_not(None), column.not_like("_" * HASH_LENGTH)
                 )
             ).all()
             for row_id, account_id, raw in rows:
                 session.execute(
                     update(model)
                     .where(model.id == row_id)
-                    .values(customer_id=customer_hash(secret, account_id, raw))
+                    .values({column.key: customer_hash(secret, account_id, raw)})
                 )
             changed += len(rows)
     return changed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +44,12 @@ class ErasureOutcome:
 def _customer_rows(
     session: Session, caller: Caller, hashed: str, *, lock: bool = False
 ) -> tuple[list[CustomerImage], list[Generation]]:
-    """The customer's stored photos, and every generation of the customer or made from them.
+    """The customer's stored photos, and every generation of the customer or made from a photo
+    of theirs.
 
-    A generation made from the customer's photo under another customerId still holds a copy of
-    that photo: it belongs to this customer too. Both lookups go through an index.
+    A generation made from the customer's photo under another customerId holds a copy of that
+    photo, possibly longer than the photo itself: it belongs to this customer too. Every lookup
+    goes through an index on (account, mode, keyed hash).
     """
     images = list(
         session.scalars(
@@ -59,27 +60,17 @@ def _customer_rows(
             )
         )
     )
-    owned = select(Generation).where(
-        Generation.account_id == caller.account_id,
-        Generation.live == caller.live,
-        Generation.customer_id == hashed,
-    )
-    # On PostgreSQL, lock the rows so a worker finishing meanwhile waits for us.
-    generations = {g.id: g for g in session.scalars(owned.with_for_update() if lock else owned)}
-    image_ids = [image.id for image in images]
-    for chunk in _chunks(image_ids, 500):
-        derived = select(Generation).where(
-            Generation.source_image_id.in_(chunk),
+    generations: dict[str, Generation] = {}
+    for column in (Generation.customer_id, Generation.photo_customer_id):
+        query = select(Generation).where(
             Generation.account_id == caller.account_id,
             Generation.live == caller.live,
+            column == hashed,
         )
-        for generation in session.scalars(derived.with_for_update() if lock else derived):
+        # On PostgreSQL, lock the rows so a worker finishing meanwhile waits for us.
+        for generation in session.scalars(query.with_for_update() if lock else query):
             generations.setdefault(generation.id, generation)
     return images, list(generations.values())
-
-
-def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def erase_customer(context: AppContext, caller: Caller, customer_id: str) -> ErasureOutcome:

@@ -16,7 +16,7 @@ class Generation(Base):
     __table_args__ = (
         Index("ix_generations_owner", "account_id", "live", "customer_id"),
         Index("ix_generations_status", "status", "updated_at"),
-        Index("ix_generations_source_image", "source_image_id"),
+        Index("ix_generations_photo_owner", "account_id", "live", "photo_customer_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -31,6 +31,8 @@ class Generation(Base):
     person_key: Mapped[str | None] = mapped_column(String(300), default=None)
     # The customer image this generation's snapshot came from, when it came from one.
     source_image_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Keyed hash of the customer whose stored photo it was made from (erasing them reaches it).
+    photo_customer_id: Mapped[str | None] = mapped_column(String(200), default=None)
     product_snapshot: Mapped[Any] = mapped_column(JSON)
     result_key: Mapped[str | None] = mapped_column(String(300), default=None)
     use_watermark: Mapped[bool] = mapped_column(Boolean, default=True)

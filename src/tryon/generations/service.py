@@ -210,6 +210,7 @@ def _record(
                 status="PENDING",
                 person_key=person_key,
                 source_image_id=source_image.id if source_image is not None else None,
+                photo_customer_id=source_image.customer_id if source_image is not None else None,
                 product_snapshot=snapshot,
                 use_watermark=request.use_watermark,
                 credits_reserved=1 if caller.live else 0,
@@ -420,6 +421,7 @@ def forget_personal_data(generation: Generation, now: datetime) -> list[str]:
     generation.person_key = None
     generation.result_key = None
     generation.source_image_id = None
+    generation.photo_customer_id = None
     generation.product_snapshot = {
         **snapshot,
         "images": [i for i in snapshot.get("images", []) if "url" in i],

@@ -70,7 +70,8 @@ def _expired_generations(context: AppContext) -> int:
                     Generation.expires_at <= now,
                     (Generation.person_key.is_not(None))
                     | (Generation.result_key.is_not(None))
-                    | (Generation.customer_id.is_not(None)),
+                    | (Generation.customer_id.is_not(None))
+                    | (Generation.photo_customer_id.is_not(None)),
                 )
                 .limit(BATCH)
             )

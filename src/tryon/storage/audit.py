@@ -214,6 +214,7 @@ def _expired_rows(session: Session, now: datetime) -> Iterator[dict[str, Any]]:
         }
     holding = or_(
         Generation.customer_id.is_not(None),
+        Generation.photo_customer_id.is_not(None),
         Generation.person_key.is_not(None),
         Generation.result_key.is_not(None),
     )
