@@ -457,14 +457,26 @@ def top_overhang(body: Body, rgb: np.ndarray) -> np.ndarray:
             samples.append((disk & inside, np.median(pixels, axis=0)))
     if not samples:
         return np.zeros((height, width), dtype=bool)
+    # The trousers' own colour, on the thighs well below any top.
+    thighs = []
+    for leg in body.legs:
+        point = leg.joints[0] + 0.6 * (leg.joints[1] - leg.joints[0])
+        disk = (xx - point[0]) ** 2 + (yy - point[1]) ** 2 <= radius**2
+        pixels = lab[disk & inside]
+        if len(pixels) >= 10:
+            thighs.append(np.median(pixels, axis=0))
     # Depth below the shoulder line of every pixel, along the body axis.
     depth = (xx - body.shoulder_center[0]) * down[0] + (yy - body.shoulder_center[1]) * down[1]
-    band = inside & (depth > 0.6 * torso) & (depth < 1.45 * torso)
     similar = np.zeros((height, width), dtype=bool)
     seeds = np.zeros((height, width), dtype=bool)
     for disk, colour in samples:
-        similar |= _colour_distance(lab, colour) < 9.0
+        # A top the colour of the trousers (navy blazer, black jeans) cannot be told from them
+        # below the hips: there it is taken to end at the hip line.
+        alike = any(float(_colour_distance(colour[None, None], t)[0, 0]) < 12.0 for t in thighs)
+        reach = 1.0 if alike else 1.45
+        similar |= (_colour_distance(lab, colour) < 9.0) & (depth < reach * torso)
         seeds |= disk
+    band = inside & (depth > 0.6 * torso) & (depth < 1.45 * torso)
     candidate = (band & similar) | seeds
     candidate = cv2.morphologyEx(
         candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)

@@ -19,6 +19,7 @@ from tryon.engines.local.fit import Fit, fit_bottom, fit_top
 from tryon.engines.local.garment import GarmentCutout, cut_out_garment
 from tryon.engines.local.people import detect_subject_pose
 from tryon.engines.local.pose import LEFT_SHOULDER, RIGHT_SHOULDER
+from tryon.engines.local.shading import apply_shading, shading_ratio
 from tryon.engines.local.shape import analyse_bottom, analyse_top, looks_like_bottom
 from tryon.engines.local.warp import warp_to_body
 
@@ -102,6 +103,8 @@ class LocalEngine:
         # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
         feather = max(1.0, 0.0025 * max(person.shape[:2]))
         alpha = alpha * allowed_region(body.person, protected, feather)
+        # Folds and light of the clothes the person wears, onto the new garment.
+        layer = apply_shading(layer, shading_ratio(person, alpha > 0.05))
         result = self._compose_full(person_full, layer, alpha, body, protected)
         return Image.fromarray(result, mode="RGB")
 
