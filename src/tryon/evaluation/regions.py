@@ -10,6 +10,7 @@ where the engine drew against an independent idea of where a garment of that kin
 - bottoms: the band from the waist (above the hip joints) to the crotch, and the legs from the
   hips to the ankles (shorts: to mid-thigh);
 - dresses: the torso of a top plus the legs of a skirt to the knees;
+- dungarees / overalls: the legs of trousers plus the torso from mid-chest down (the bib);
 
 each intersected with the person mask, minus the face, the hands and the feet.
 """
@@ -28,7 +29,7 @@ from tryon.engines.local.pose import PersonPose, detect_pose
 # The pose is analysed on an image of at most this long side (the engine's working size).
 ANALYSIS_SIDE = 1024
 
-Coverage = Literal["top-short", "top-long", "bottom-short", "bottom-long", "dress"]
+Coverage = Literal["top-short", "top-long", "bottom-short", "bottom-long", "dress", "overalls"]
 
 _NOSE = 0
 _SHOULDERS = (12, 11)  # person's right, left
@@ -112,7 +113,9 @@ def _hip_points(body: ReferenceBody) -> tuple[np.ndarray, np.ndarray, bool]:
     return centre - half, centre + half, False
 
 
-def _torso(body: ReferenceBody, canvas: np.ndarray, below_hips: float) -> None:
+def _torso(
+    body: ReferenceBody, canvas: np.ndarray, below_hips: float, from_depth: float = -0.18
+) -> None:
     lm = body.landmarks
     sw = body.shoulder_width
     s0, s1 = lm[_SHOULDERS[0]], lm[_SHOULDERS[1]]
@@ -123,7 +126,7 @@ def _torso(body: ReferenceBody, canvas: np.ndarray, below_hips: float) -> None:
     down = centre_h - centre_s
     torso = float(np.linalg.norm(down))
     down = down / max(torso, 1e-6)
-    top = centre_s - down * 0.18 * sw
+    top = centre_s + down * from_depth * sw
     bottom = centre_h + down * below_hips * torso
     if not hips_seen:
         bottom = centre_s + down * 2.0 * body.height  # runs off the bottom of a selfie
@@ -218,6 +221,9 @@ def expected_region(body: ReferenceBody, coverage: Coverage) -> np.ndarray:
         _torso(body, canvas, below_hips=0.0)
         _arms(body, canvas, long_sleeves=False)
         _legs(body, canvas, reach=0.5)
+    elif coverage == "overalls":
+        _torso(body, canvas, below_hips=0.0, from_depth=0.5)
+        _legs(body, canvas, reach=1.0)
     else:
         _legs(body, canvas, reach=1.0 if coverage == "bottom-long" else 0.35)
     return canvas.astype(bool) & body.person & ~_excluded(body)

@@ -154,6 +154,8 @@ def garment_coverage(title: str, product_rgb: np.ndarray) -> tuple[Coverage | No
         return "dress", cutout.mask
     if category == "bottom":
         shape = analyse_bottom(cutout.mask)
+        if shape.bib is not None:
+            return "overalls", cutout.mask
         long_legs = shape.length > 1.8 * shape.waist_width
         return ("bottom-long" if long_legs else "bottom-short"), cutout.mask
     if category == "top":

@@ -97,7 +97,7 @@ class LocalEngine:
 
         # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
         protected = body.protected
-        if category == "bottom":
+        if category == "bottom" and not fit.over_top:
             # Trousers go under the top the person wears, not over its hem.
             protected = protected | top_overhang(body, person)
         # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
@@ -150,7 +150,7 @@ class LocalEngine:
                     "Trousers and skirts need a photo showing the hips and legs down to the knees "
                     "at least; this photo does not show the legs.",
                 )
-            return fit_bottom(analyse_bottom(garment.mask), body)
+            return fit_bottom(analyse_bottom(garment.mask), body, garment.mask.shape)
         hem_range = _DRESS_HEM if category == "dress" else None
         return fit_top(analyse_top(garment.mask), body, garment.mask.shape, hem_range)
 

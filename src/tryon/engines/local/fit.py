@@ -62,6 +62,8 @@ class Fit:
     """The garment's parts, drawn in order (later parts on top)."""
 
     parts: list[Part]
+    # Drawn over the top the person wears (the bib of dungarees), not tucked under it.
+    over_top: bool = False
 
 
 def _rotate(vector: np.ndarray, angle: float) -> np.ndarray:
@@ -364,23 +366,93 @@ def _limb_half_width(body: Body, point: np.ndarray, fallback: float) -> float:
     return half if half < 2.5 * fallback else fallback
 
 
-def fit_bottom(shape: BottomShape, body: Body) -> Fit:
+def fit_bottom(shape: BottomShape, body: Body, garment_size: tuple[int, int] | None = None) -> Fit:
     """Parts and control points dressing ``body`` in the trousers / skirt described by ``shape``.
 
     Each leg is hung along the person's leg as two edges: the outside seam from the waistband
     corner over the hip and knee, the inside seam from the crotch down, each at the garment's
     width (never narrower than the leg it covers). Full-length trousers end at the ankle; shorter
-    ones keep their own (scaled) length.
+    ones keep their own (scaled) length. The bib of dungarees (``garment_size``, the photo's
+    (height, width), is then needed) rises from the waistband, its straps to the shoulders.
     """
+    fit = _fit_bottom(shape, body)
+    if shape.bib is None or garment_size is None:
+        return fit
+    return _with_bib(fit, shape, body, garment_size)
+
+
+def _waist(body: Body, shape: BottomShape) -> tuple[list[np.ndarray], np.ndarray, float]:
+    """Body waistband corners, its centre, and the garment-to-body scale."""
+    hip_width = float(np.linalg.norm(body.hips[1] - body.hips[0]))
+    waist_c = body.hip_center - body.down * WAIST_RISE * body.torso_length
+    waist_half = 0.5 * WAIST_SPAN * hip_width
+    waist_b = [waist_c - body.across * waist_half, waist_c + body.across * waist_half]
+    return waist_b, waist_c, 2 * waist_half / max(shape.waist_width, 1e-6)
+
+
+def _with_bib(fit: Fit, shape: BottomShape, body: Body, garment_size: tuple[int, int]) -> Fit:
+    """Add the bib and straps of dungarees: a part above the waistband, mapped by the trousers'
+    own scale from the waistband up, the straps' ends pinned to the tops of the shoulders."""
+    bib = shape.bib
+    assert bib is not None
+    height, width = garment_size
     sw = body.shoulder_width
     down, across = body.down, body.across
-    hip_width = float(np.linalg.norm(body.hips[1] - body.hips[0]))
+    waist_b, waist_c, scale = _waist(body, shape)
+    centre_g = shape.waist_center
+    # Strap ends: on top of the shoulders, between the neck and the shoulder joint.
+    straps_b = [
+        body.shoulders[i] * 0.7 + body.shoulder_center * 0.3 - down * SHOULDER_RAISE * sw
+        for i in (0, 1)
+    ]
+    reach = float(np.mean([(waist_c - p) @ down for p in straps_b]))
+    bib_height = min(scale * float(centre_g[1] - bib.top[:, 1].mean()), reach - 0.25 * sw)
+    bib_height = max(bib_height, 0.2 * reach)
+    top_b = [
+        waist_c + across * scale * float(p[0] - centre_g[0]) - down * bib_height for p in bib.top
+    ]
+    garment_pts = np.array(
+        [*shape.waist, centre_g, *bib.top, (bib.top[0] + bib.top[1]) / 2, *bib.straps],
+        dtype=np.float32,
+    )
+    body_pts = np.array(
+        [*waist_b, waist_c, *top_b, (top_b[0] + top_b[1]) / 2, *straps_b], dtype=np.float32
+    )
+    # Garment rows above / below the waistband, overlapping a little so the parts join.
+    overlap = max(2.0, 0.01 * height)
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    above = np.clip((bib.waist_y + overlap - rows) / (2 * overlap), 0.0, 1.0)
+    above = np.ascontiguousarray(np.broadcast_to(above, (height, width)))
+    below = 1.0 - above
+    parts = [
+        Part(
+            body_points=part.body_points,
+            garment_points=part.garment_points,
+            region=part.region,
+            garment_mask=below if part.garment_mask is None else part.garment_mask * below,
+            clip=part.clip,
+            clip_margin=part.clip_margin,
+            garment_side=part.garment_side,
+        )
+        for part in fit.parts
+    ]
+    parts.append(
+        Part(
+            body_points=body_pts,
+            garment_points=garment_pts,
+            region=_region(body_pts, 0.3 * sw, body),
+            garment_mask=above,
+        )
+    )
+    return Fit(parts=parts, over_top=True)
+
+
+def _fit_bottom(shape: BottomShape, body: Body) -> Fit:
+    sw = body.shoulder_width
+    down = body.down
     torso = body.torso_length
     # The waistband sits above the hip joints and spans the hips' outer edges.
-    waist_c = body.hip_center - down * WAIST_RISE * torso
-    waist_half = 0.5 * WAIST_SPAN * hip_width
-    waist_b = [waist_c - across * waist_half, waist_c + across * waist_half]
-    scale = 2 * waist_half / max(shape.waist_width, 1e-6)
+    waist_b, waist_c, scale = _waist(body, shape)
     if shape.crotch is None:
         return _fit_skirt(shape, body, waist_b, waist_c, scale)
     crotch_g = shape.crotch

@@ -67,13 +67,23 @@ class TopShape:
 
 
 @dataclass(frozen=True)
+class Bib:
+    """The bib and straps of dungarees / overalls, above their waistband."""
+
+    waist_y: float  # the row where the bib meets the trousers (the waistband)
+    top: np.ndarray  # (2, 2) upper corners of the bib itself, image left then right
+    straps: np.ndarray  # (2, 2) upper ends of the straps, image left then right
+
+
+@dataclass(frozen=True)
 class BottomShape:
-    """Landmarks of trousers, shorts, leggings or a skirt."""
+    """Landmarks of trousers, shorts, leggings or a skirt (and of the bib of dungarees)."""
 
     waist: np.ndarray  # (2, 2) waistband corners, image left then right
     crotch: np.ndarray | None  # (2,) top of the gap between the legs; None for skirts
     leg_ends: np.ndarray  # (2, 2, 2) per leg: [outer, inner] hem corners
     length: float  # waistband to the lowest hem
+    bib: Bib | None = None
 
     @property
     def waist_center(self) -> np.ndarray:
@@ -257,8 +267,73 @@ def _find_sleeve(
     )
 
 
+def _row_widths(mask: np.ndarray, y0: int, y1: int) -> np.ndarray:
+    """Extent (rightmost - leftmost + 1) of the mask in each row from y0 to y1 (0 if empty)."""
+    rows = mask[y0:y1]
+    filled = rows.any(axis=1)
+    left = np.argmax(rows, axis=1)
+    right = rows.shape[1] - 1 - np.argmax(rows[:, ::-1], axis=1)
+    return np.where(filled, right - left + 1, 0).astype(np.float32)
+
+
+def find_bib(mask: np.ndarray) -> Bib | None:
+    """The bib of dungarees: a top part clearly narrower than the hips, widening into them.
+
+    Trousers are about as wide at the waistband as at the hips; dungarees start with straps and a
+    bib about half as wide. The waistband is the first row, from the top, that reaches 85 % of
+    the widest row of the upper half.
+    """
+    x0, y0, x1, y1 = _bbox(mask)
+    height = y1 - y0
+    widths = _row_widths(mask, y0, y0 + height // 2)
+    widest = float(widths.max()) if widths.size else 0.0
+    if widest <= 0:
+        return None
+    top_band = widths[int(0.03 * height) : max(int(0.03 * height) + 1, int(0.1 * height))]
+    if float(np.median(top_band)) >= 0.7 * widest:
+        return None
+    waist_row = int(np.argmax(widths >= 0.85 * widest))
+    if waist_row < 0.12 * height:
+        return None
+    waist_y = float(y0 + waist_row)
+    # The bib proper: the first row whose middle run is wider than the straps (40 % of the
+    # waistband); above it only the straps.
+    cx = (x0 + x1) / 2.0
+    bib_y = waist_y
+    for y in range(y0, int(waist_y)):
+        run = _run_containing(mask[y], cx)
+        if run is not None and run[1] - run[0] >= 0.4 * widths[waist_row]:
+            bib_y = float(y)
+            break
+    run = _run_containing(mask[int(bib_y)], cx) or (int(cx) - 1, int(cx) + 1)
+    top = np.array([[run[0], bib_y], [run[1], bib_y]], dtype=np.float32)
+    straps = []
+    for side in (0, 1):
+        half = mask[y0 : int(bib_y) + 1, : int(cx)] if side == 0 else mask[y0 : int(bib_y) + 1]
+        ys, xs = np.nonzero(half)
+        if side == 1:
+            keep = xs >= cx
+            ys, xs = ys[keep], xs[keep]
+        if ys.size == 0:
+            straps.append(top[side])
+            continue
+        first = ys.min()
+        straps.append([float(np.median(xs[ys <= first + 2])), float(y0 + first)])
+    return Bib(waist_y=waist_y, top=top, straps=np.array(straps, dtype=np.float32))
+
+
 def analyse_bottom(mask: np.ndarray) -> BottomShape:
-    """Find the landmarks of trousers / shorts / a skirt from the mask."""
+    """Find the landmarks of trousers / shorts / a skirt (and dungarees) from the mask."""
+    bib = find_bib(mask)
+    if bib is None:
+        return _analyse_bottom(mask)
+    lower = mask.copy()
+    lower[: int(bib.waist_y)] = False
+    shape = _analyse_bottom(lower)
+    return BottomShape(shape.waist, shape.crotch, shape.leg_ends, shape.length, bib)
+
+
+def _analyse_bottom(mask: np.ndarray) -> BottomShape:
     x0, y0, x1, y1 = _bbox(mask)
     width, height = x1 - x0, y1 - y0
     # Waistband: the outermost pixels of the top few rows (belt loops and tags are thin).
