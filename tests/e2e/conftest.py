@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tryon.context import AppContext
-from tryon.jobs.queue import start_embedded_worker
+from tryon.jobs.queue import EmbeddedConsumer
 from tryon.server import RunningServer, start_server
 
 
@@ -23,7 +23,20 @@ def server(context: AppContext) -> Iterator[RunningServer]:
     they mean to; the real periodic sweeper runs in test_e2e_real_process.py.
     """
     running = start_server(context, worker=False)
-    consumer = start_embedded_worker(context, context.settings.worker_threads, periodic=False)
+    assert context.queue is not None
+    # Polls the queue every 20-50 ms (the embedded default backs off to 0.5 s): a generation
+    # is picked up at once and the worker stops fast, which keeps the suite quick.
+    consumer = EmbeddedConsumer(
+        context.queue.huey,
+        workers=context.settings.worker_threads,
+        periodic=False,
+        worker_type="thread",
+        initial_delay=0.02,
+        max_delay=0.05,
+        backoff=1.1,
+        check_worker_health=False,
+    )
+    consumer.start()
     yield running
     running.stop()
     consumer.stop(graceful=True)

@@ -200,3 +200,15 @@ def shared_file(folder: str, name: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"../shared/{folder}/{name} is not available")
     return path.read_bytes()
+
+
+def check_each(cases: list[Any], check: Any) -> None:
+    """Run ``check(case)`` for every case within one test (one server), then report every
+    failing case at once: the detail of a parametrized test without a server per case."""
+    failures: list[str] = []
+    for case in cases:
+        try:
+            check(case)
+        except AssertionError as exc:
+            failures.append(f"case {case!r}:\n    {exc}")
+    assert not failures, "\n".join(failures)

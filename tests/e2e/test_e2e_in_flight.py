@@ -1,5 +1,5 @@
-"""Erasure of a customer whose generation is still in flight (server without a worker: the
-test runs the generation task itself, before or around the erasure)."""
+"""Generations in flight, on a server without a worker (the test runs the generation task
+itself): erasure landing before or during the run, expiry while unfinished, crashing workers."""
 
 from __future__ import annotations
 
@@ -90,3 +90,43 @@ def test_in_flight_generation_without_the_customer_is_not_touched(shop, context)
     assert tasks.run_generation(context, generation_id) == "COMPLETED"
     assert wait_for(shop.live, generation_id)["status"] == "COMPLETED"
     assert credits(shop.live) == 9
+
+
+def test_generation_expiring_unfinished_is_failed_and_refunded(shop, context) -> None:
+    from tryon.retention.service import sweep
+
+    image = upload(shop.live, make_jpeg(seed=44))
+    generation_id = accepted(start_try_on(shop.live, image["imageId"], retentionDays=1))
+    assert credits(shop.live) == 9
+    context.clock.advance(days=1, seconds=1)
+    assert sweep(context)["generations"] == 1
+    assert credits(shop.live) == 10
+    assert tasks.run_generation(context, generation_id) == "skipped"
+
+
+def test_a_worker_that_keeps_crashing_ends_in_engine_timeout(shop, context, monkeypatch) -> None:
+    from tryon.retention.service import sweep
+
+    class CrashingWorker:
+        name = "crash"
+
+        def generate(self, request):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt  # the process dies mid-generation: nothing is recorded
+
+    monkeypatch.setattr(tasks, "get_engine", lambda name: CrashingWorker())
+    image = upload(shop.live, make_jpeg(seed=45))
+    generation_id = accepted(start_try_on(shop.live, image["imageId"]))
+    stale = context.settings.job_stale_seconds + 1
+    for attempt in range(1, context.settings.max_job_attempts + 1):
+        with pytest.raises(KeyboardInterrupt):
+            tasks.run_generation(context, generation_id)
+        assert shop.live.get(f"/generations/{generation_id}").json()["status"] == "PROCESSING"
+        context.clock.advance(seconds=stale)
+        counts = sweep(context)
+        if attempt < context.settings.max_job_attempts:
+            assert counts["generations_requeued"] == 1
+            assert shop.live.get(f"/generations/{generation_id}").json()["status"] == "PENDING"
+    assert counts["generations_timed_out"] == 1
+    generation = shop.live.get(f"/generations/{generation_id}").json()
+    assert (generation["status"], generation["errorCode"]) == ("FAILED", "ENGINE_TIMEOUT")
+    assert credits(shop.live) == 10

@@ -11,6 +11,7 @@ from e2e_helpers import (
     accepted,
     assert_error,
     blob_files,
+    check_each,
     credits,
     decode,
     fetch_jpeg,
@@ -206,39 +207,42 @@ def test_no_customer_is_customer_image_required(shop, garment_url, nothing_spent
         assert_error(shop.live.post("/try-on", json=body), 400, "CUSTOMER_IMAGE_REQUIRED")
 
 
-@pytest.mark.parametrize(
-    ("customer", "path"),
-    [
+def test_customer_without_exactly_one_source_is_invalid_image_input(
+    shop, garment_url, nothing_spent
+) -> None:
+    def check(case: tuple[Any, str]) -> None:
+        customer, path = case
+        body = {"product": {"imageUrls": [garment_url]}, "customer": customer}
+        response = shop.live.post("/try-on", json=body)
+        assert_error(response, 400, "INVALID_IMAGE_INPUT", paths=[path])
+
+    cases = [
         ({}, "customer"),
         ({"id": "a", "url": "http://example.com/x.jpg"}, "customer"),
         ({"fileKey": "a", "id": "b"}, "customer"),
         ({"source": {}}, "customer.source"),
         ({"source": {"id": "x"}, "url": "http://example.com/x.jpg"}, "customer"),
         ("just-a-string", "customer"),
-    ],
-)
-def test_customer_without_exactly_one_source_is_invalid_image_input(
-    shop, garment_url, nothing_spent, customer, path: str
+    ]
+    check_each(cases, check)
+
+
+def test_product_image_without_exactly_one_source_is_invalid_image_input(
+    shop, image_id, nothing_spent
 ) -> None:
-    body = {"product": {"imageUrls": [garment_url]}, "customer": customer}
-    response = shop.live.post("/try-on", json=body)
-    assert_error(response, 400, "INVALID_IMAGE_INPUT", paths=[path])
+    def check(case: tuple[list[Any], str]) -> None:
+        images, path = case
+        body = {"product": {"title": "T", "images": images}, "customer": {"id": image_id}}
+        response = shop.live.post("/try-on", json=body)
+        assert_error(response, 400, "INVALID_IMAGE_INPUT", paths=[path])
 
-
-@pytest.mark.parametrize(
-    ("images", "path"),
-    [
+    cases = [
         ([{}], "product.images.0"),
         ([{"url": "http://example.com/a.jpg", "fileKey": "g"}], "product.images.0"),
         ([{"source": {}}], "product.images.0.source"),
         ([{"title": "not an image"}], "product.images.0"),
-    ],
-)
-def test_product_image_without_exactly_one_source_is_invalid_image_input(
-    shop, image_id, nothing_spent, images, path: str
-) -> None:
-    body = {"product": {"title": "T", "images": images}, "customer": {"id": image_id}}
-    assert_error(shop.live.post("/try-on", json=body), 400, "INVALID_IMAGE_INPUT", paths=[path])
+    ]
+    check_each(cases, check)
 
 
 def test_file_key_without_its_part_is_multipart_file_not_found(
@@ -347,79 +351,87 @@ def test_bad_product_file_is_invalid_image(shop, image_id, nothing_spent) -> Non
     assert_error(response, 400, "INVALID_IMAGE")
 
 
-@pytest.mark.parametrize(
-    ("change", "paths"),
-    [
-        ({"product": None}, ["product"]),
-        ({"product": "sku"}, ["product"]),
-        ({"retentionDays": 2}, ["retentionDays"]),
-        ({"retentionDays": "forever"}, ["retentionDays"]),
-        ({"useWatermark": "no"}, ["useWatermark"]),
-        ({"customerId": ""}, ["customerId"]),
-        ({"customerId": "x" * 201}, ["customerId"]),
-        ({"customerId": 42}, ["customerId"]),
-        ({"customerId": "a", "externalUserId": "b"}, ["externalUserId"]),
-        ({"output": {"keepForDays": 5}}, ["output.keepForDays"]),
-        ({"output": {"watermark": "yes"}}, ["output.watermark"]),
-        ({"output": "x"}, ["output"]),
-        ({"product": {"title": 5, "imageUrls": ["http://x/y.jpg"]}}, ["product.title"]),
-        ({"product": {"imageUrls": ["ftp://x/y.jpg"]}}, ["product.imageUrls.0"]),
-        ({"product": {"imageUrls": "http://x/y.jpg"}}, ["product.imageUrls"]),
-        ({"product": {"images": [{"url": "not a url"}]}}, ["product.images.0.url"]),
-        ({"product": {"images": [{"url": ""}]}}, ["product.images.0.url"]),
-        ({"product": {"images": {"url": "http://x/y.jpg"}}}, ["product.images"]),
-        ({"product": {"imageUrls": ["http://x/y.jpg"] * 11}}, ["product.images"]),
-        ({"product": {"externalId": "", "imageUrls": ["http://x/y.jpg"]}}, ["product.externalId"]),
-        (
-            {"product": {"externalId": "_anon_mine", "imageUrls": ["http://x/y.jpg"]}},
-            ["product.externalId"],
-        ),
-    ],
-)
+OLD_SHAPE_INVALID = [
+    ({"product": None}, ["product"]),
+    ({"product": "sku"}, ["product"]),
+    ({"retentionDays": 2}, ["retentionDays"]),
+    ({"retentionDays": "forever"}, ["retentionDays"]),
+    ({"useWatermark": "no"}, ["useWatermark"]),
+    ({"customerId": ""}, ["customerId"]),
+    ({"customerId": "x" * 201}, ["customerId"]),
+    ({"customerId": 42}, ["customerId"]),
+    ({"customerId": "a", "externalUserId": "b"}, ["externalUserId"]),
+    ({"output": {"keepForDays": 5}}, ["output.keepForDays"]),
+    ({"output": {"watermark": "yes"}}, ["output.watermark"]),
+    ({"output": "x"}, ["output"]),
+    ({"product": {"title": 5, "imageUrls": ["http://x/y.jpg"]}}, ["product.title"]),
+    ({"product": {"imageUrls": ["ftp://x/y.jpg"]}}, ["product.imageUrls.0"]),
+    ({"product": {"imageUrls": "http://x/y.jpg"}}, ["product.imageUrls"]),
+    ({"product": {"images": [{"url": "not a url"}]}}, ["product.images.0.url"]),
+    ({"product": {"images": [{"url": ""}]}}, ["product.images.0.url"]),
+    ({"product": {"images": {"url": "http://x/y.jpg"}}}, ["product.images"]),
+    ({"product": {"imageUrls": ["http://x/y.jpg"] * 11}}, ["product.images"]),
+    ({"product": {"externalId": "", "imageUrls": ["http://x/y.jpg"]}}, ["product.externalId"]),
+    (
+        {"product": {"externalId": "_anon_mine", "imageUrls": ["http://x/y.jpg"]}},
+        ["product.externalId"],
+    ),
+]
+
+
 def test_invalid_fields_are_validation_failed_with_their_path(
-    shop, image_id, nothing_spent, change: dict[str, Any], paths: list[str]
+    shop, image_id, nothing_spent
 ) -> None:
-    body: dict[str, Any] = {
-        "product": {"imageUrls": ["http://127.0.0.1:9/g.jpg"]},
-        "customer": {"id": image_id},
-    }
-    body.update(change)
-    assert_error(shop.live.post("/try-on", json=body), 400, "VALIDATION_FAILED", paths=paths)
+    def check(case: tuple[dict[str, Any], list[str]]) -> None:
+        change, paths = case
+        body: dict[str, Any] = {
+            "product": {"imageUrls": ["http://127.0.0.1:9/g.jpg"]},
+            "customer": {"id": image_id},
+        }
+        body.update(change)
+        response = shop.live.post("/try-on", json=body)
+        assert_error(response, 400, "VALIDATION_FAILED", paths=paths)
+
+    check_each(OLD_SHAPE_INVALID, check)
 
 
-@pytest.mark.parametrize(
-    ("body", "paths"),
-    [
-        ({"products": []}, ["products"]),
-        ({"products": [{"imageUrls": ["http://x/a.jpg"]}] * 2}, ["products"]),
-        ({"products": {"imageUrls": ["http://x/a.jpg"]}}, ["products"]),
-        (
-            {
-                "product": {"imageUrls": ["http://x/a.jpg"]},
-                "products": [{"imageUrls": ["http://x/a.jpg"]}],
-            },
-            ["products"],
-        ),
-        (
-            {"products": [{"images": [{"source": {"url": "file:///etc/passwd"}}]}]},
-            ["products.0.images.0.source.url"],
-        ),
-        (
-            {"products": [{"externalId": "_anon_x", "title": "T", "imageUrls": ["http://x/a"]}]},
-            ["products.0.externalId"],
-        ),
-        ({"products": [{"imageUrls": ["http://x/a.jpg"]}], "person": "me"}, ["person"]),
-        (
-            {"products": [{"imageUrls": ["http://x/a.jpg"]}], "person": {"image": "me"}},
-            ["person.image"],
-        ),
-    ],
-)
+NEW_SHAPE_INVALID = [
+    ({"products": []}, ["products"]),
+    ({"products": [{"imageUrls": ["http://x/a.jpg"]}] * 2}, ["products"]),
+    ({"products": {"imageUrls": ["http://x/a.jpg"]}}, ["products"]),
+    (
+        {
+            "product": {"imageUrls": ["http://x/a.jpg"]},
+            "products": [{"imageUrls": ["http://x/a.jpg"]}],
+        },
+        ["products"],
+    ),
+    (
+        {"products": [{"images": [{"source": {"url": "file:///etc/passwd"}}]}]},
+        ["products.0.images.0.source.url"],
+    ),
+    (
+        {"products": [{"externalId": "_anon_x", "title": "T", "imageUrls": ["http://x/a"]}]},
+        ["products.0.externalId"],
+    ),
+    ({"products": [{"imageUrls": ["http://x/a.jpg"]}], "person": "me"}, ["person"]),
+    (
+        {"products": [{"imageUrls": ["http://x/a.jpg"]}], "person": {"image": "me"}},
+        ["person.image"],
+    ),
+]
+
+
 def test_invalid_new_shape_fields_are_validation_failed_with_their_path(
-    shop, image_id, nothing_spent, body: dict[str, Any], paths: list[str]
+    shop, image_id, nothing_spent
 ) -> None:
-    body = {"person": {"image": {"source": {"id": image_id}}}, **body}
-    assert_error(shop.live.post("/try-on", json=body), 400, "VALIDATION_FAILED", paths=paths)
+    def check(case: tuple[dict[str, Any], list[str]]) -> None:
+        body, paths = case
+        body = {"person": {"image": {"source": {"id": image_id}}}, **body}
+        response = shop.live.post("/try-on", json=body)
+        assert_error(response, 400, "VALIDATION_FAILED", paths=paths)
+
+    check_each(NEW_SHAPE_INVALID, check)
 
 
 def test_multipart_data_must_be_a_json_object(shop, nothing_spent) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from e2e_helpers import (
     accepted,
     assert_error,
+    blob_files,
+    check_each,
     decode,
     fetch_jpeg,
     make_image,
@@ -60,15 +61,21 @@ def test_crop_false_keeps_the_framing(shop) -> None:
     assert image.size == (300, 200)
 
 
-@pytest.mark.parametrize(
-    ("name", "mime"),
-    [("photo.webp", "image/webp"), ("photo.heic", "image/heic"), ("rgba-alpha.png", "image/png")],
-)
-def test_other_accepted_types_are_stored_as_jpeg(shop, name: str, mime: str) -> None:
-    data = shared_file("bad-inputs", name)
-    response = post_file(shop.live, data, name, mime, crop="false")
-    assert response.status_code == 200, response.text
-    assert decode(fetch_jpeg(response.json()["imageUrl"])).mode == "RGB"
+def test_other_accepted_types_are_stored_as_jpeg(shop) -> None:
+    def check(case: tuple[str, str]) -> None:
+        name, mime = case
+        response = post_file(shop.live, shared_file("bad-inputs", name), name, mime, crop="false")
+        assert response.status_code == 200, response.text
+        assert decode(fetch_jpeg(response.json()["imageUrl"])).mode == "RGB"
+
+    cases = [
+        ("photo.webp", "image/webp"),
+        ("photo.heic", "image/heic"),
+        ("rgba-alpha.png", "image/png"),
+        ("cmyk.jpg", "image/jpeg"),
+        ("gray-16bit.png", "image/png"),
+    ]
+    check_each(cases, check)
 
 
 def test_png_alpha_is_flattened_on_white(shop) -> None:
@@ -149,26 +156,30 @@ def test_exactly_10_megabytes_is_not_too_large(shop) -> None:
         assert_error(response, 400, "INVALID_IMAGE")
 
 
-@pytest.mark.parametrize(
-    ("data", "name"),
-    [
-        (
-            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="300" '
-            b'height="300"><rect width="300" height="300" fill="red"/></svg>',
-            "logo.svg",
-        ),
-        (b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF", "doc.pdf"),
-    ],
-)
-def test_svg_and_pdf_are_unsupported_image_type(shop, data: bytes, name: str) -> None:
-    assert_error(post_file(shop.live, data, name), 415, "UNSUPPORTED_IMAGE_TYPE")
+def image_bytes(fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    make_image(200, 250).save(buffer, fmt)
+    return buffer.getvalue()
 
 
-def test_gif_and_tiff_are_unsupported_image_type(shop) -> None:
-    for fmt in ("GIF", "TIFF"):
-        buffer = io.BytesIO()
-        make_image(200, 250).save(buffer, fmt)
-        assert_error(post_file(shop.live, buffer.getvalue()), 415, "UNSUPPORTED_IMAGE_TYPE")
+UNSUPPORTED = [
+    (
+        "logo.svg",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="300" '
+        b'height="300"><rect width="300" height="300" fill="red"/></svg>',
+    ),
+    ("doc.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF"),
+    ("anim.gif", image_bytes("GIF")),
+    ("scan.tiff", image_bytes("TIFF")),
+]
+
+
+def test_svg_pdf_gif_tiff_are_unsupported_image_type(shop) -> None:
+    def check(case: tuple[str, bytes]) -> None:
+        name, data = case
+        assert_error(post_file(shop.live, data, name), 415, "UNSUPPORTED_IMAGE_TYPE")
+
+    check_each(UNSUPPORTED, check)
 
 
 def test_shared_svg_is_unsupported_image_type(shop) -> None:
@@ -176,48 +187,51 @@ def test_shared_svg_is_unsupported_image_type(shop) -> None:
     assert_error(post_file(shop.live, data, "vector.svg"), 415, "UNSUPPORTED_IMAGE_TYPE")
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        make_jpeg()[:2000],  # truncated
-        b"",  # empty
-        b"hello, this is text and not an image at all" * 10,
-        make_png(32, 32),  # too small to be a photo
-    ],
-    ids=["truncated", "empty", "text", "tiny"],
-)
-def test_bytes_that_are_not_a_usable_image_are_invalid_image(shop, data: bytes) -> None:
-    assert_error(post_file(shop.live, data), 400, "INVALID_IMAGE")
+INVALID = [
+    ("truncated", make_jpeg()[:2000]),
+    ("empty", b""),
+    ("text", b"hello, this is text and not an image at all" * 10),
+    ("tiny", make_png(32, 32)),  # too small to be a photo
+]
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["truncated.jpg", "text-named.jpg", "empty.jpg", "one-pixel.png", "bomb-40000x40000.png"],
-)
-def test_shared_bad_inputs_are_invalid_image(shop, name: str) -> None:
-    assert_error(post_file(shop.live, shared_file("bad-inputs", name), name), 400, "INVALID_IMAGE")
+def test_bytes_that_are_not_a_usable_image_are_invalid_image(shop) -> None:
+    def check(case: tuple[str, bytes]) -> None:
+        assert_error(post_file(shop.live, case[1]), 400, "INVALID_IMAGE")
+
+    check_each(INVALID, check)
 
 
-@pytest.mark.parametrize(
-    ("fields", "path"),
-    [
-        ({"retentionDays": "2"}, "retentionDays"),
-        ({"retentionDays": "seven"}, "retentionDays"),
-        ({"keepForDays": "30"}, "keepForDays"),
-        ({"crop": "maybe"}, "crop"),
-        ({"customerId": "x" * 201}, "customerId"),
-        ({"externalUserId": "bad\nid"}, "externalUserId"),
-        ({"customerId": "a", "externalUserId": "b"}, "externalUserId"),
-    ],
-)
-def test_bad_form_fields_are_validation_failed(shop, fields: dict[str, str], path: str) -> None:
-    response = post_file(shop.live, make_jpeg(), **fields)
-    assert_error(response, 400, "VALIDATION_FAILED", paths=[path])
+def test_shared_bad_inputs_are_invalid_image(shop) -> None:
+    def check(name: str) -> None:
+        data = shared_file("bad-inputs", name)
+        assert_error(post_file(shop.live, data, name), 400, "INVALID_IMAGE")
+
+    names = ["truncated.jpg", "text-named.jpg", "empty.jpg", "one-pixel.png"]
+    check_each([*names, "bomb-40000x40000.png"], check)
+
+
+BAD_FIELDS = [
+    ({"retentionDays": "2"}, "retentionDays"),
+    ({"retentionDays": "seven"}, "retentionDays"),
+    ({"keepForDays": "30"}, "keepForDays"),
+    ({"crop": "maybe"}, "crop"),
+    ({"customerId": "x" * 201}, "customerId"),
+    ({"externalUserId": "bad\nid"}, "externalUserId"),
+    ({"customerId": "a", "externalUserId": "b"}, "externalUserId"),
+]
+
+
+def test_bad_form_fields_are_validation_failed(shop) -> None:
+    def check(case: tuple[dict[str, str], str]) -> None:
+        fields, path = case
+        response = post_file(shop.live, make_jpeg(), **fields)
+        assert_error(response, 400, "VALIDATION_FAILED", paths=[path])
+
+    check_each(BAD_FIELDS, check)
 
 
 def test_refused_uploads_leave_nothing_in_storage(shop, blob_root) -> None:
-    from e2e_helpers import blob_files
-
     before = blob_files(blob_root)
     post_file(shop.live, b"junk" * 100)
     post_file(shop.live, make_jpeg() + bytes(11 * 1024 * 1024))
