@@ -15,6 +15,7 @@ from tryon.engines.base import EngineError, TryOnInput
 from tryon.engines.local.body import Body, analyse_body, top_overhang
 from tryon.engines.local.category import Category, category_from_text
 from tryon.engines.local.composite import allowed_region, composite
+from tryon.engines.local.cover import enclosed_gaps, extend_over, old_clothes
 from tryon.engines.local.fit import Fit, fit_bottom, fit_top
 from tryon.engines.local.garment import GarmentCutout, cut_out_garment
 from tryon.engines.local.people import detect_subject_pose
@@ -102,9 +103,22 @@ class LocalEngine:
             protected = protected | top_overhang(body, person)
         # Crisp like a real garment edge: the person mask is accurate to a few pixels only.
         feather = max(1.0, 0.0025 * max(person.shape[:2]))
-        alpha = alpha * allowed_region(body.person, protected, feather)
+        allowed = allowed_region(body.person, protected, feather)
+        alpha = alpha * allowed
         # Folds and light of the clothes the person wears, onto the new garment.
         layer = apply_shading(layer, shading_ratio(person, alpha > 0.05))
+        # Where the old clothes still show beside or below it, extend the new garment over them.
+        hide = old_clothes(
+            body,
+            person,
+            alpha >= 0.5,
+            allowed > 0,
+            "bottom" if category == "bottom" else "top",
+            fit.long_sleeves,
+        )
+        hide |= enclosed_gaps(alpha >= 0.5, allowed > 0)
+        layer, alpha = extend_over(layer, alpha, hide, body.shoulder_width)
+        alpha = alpha * allowed
         result = self._compose_full(person_full, layer, alpha, body, protected)
         return Image.fromarray(result, mode="RGB")
 

@@ -64,6 +64,8 @@ class Fit:
     parts: list[Part]
     # Drawn over the top the person wears (the bib of dungarees), not tucked under it.
     over_top: bool = False
+    # A top whose sleeves reach the wrists.
+    long_sleeves: bool = False
 
 
 def _rotate(vector: np.ndarray, angle: float) -> np.ndarray:
@@ -341,7 +343,7 @@ def fit_top(
                 clip_margin=0.06 * sw,
             )
         )
-    return Fit(parts=parts)
+    return Fit(parts=parts, long_sleeves=shape.long_sleeves)
 
 
 def _limb_half_width(body: Body, point: np.ndarray, fallback: float) -> float:
