@@ -110,7 +110,7 @@ def test_keys_of_a_disabled_account_are_invalid(make_shop, context) -> None:
 def test_forbidden_is_not_reachable_yet() -> None:
     pytest.skip(
         "FORBIDDEN (403) needs key scopes, which do not exist yet: every key may call every "
-        "endpoint, and other accounts' ids answer 404 by design (see test_isolation.py)."
+        "endpoint, and other accounts' ids answer 404 by design (see test_e2e_isolation.py)."
     )
 
 
