@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="Data folder (default: $TRYON_DATA_DIR, else ./.tryon)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LOGO_MIN_SIDE = 8
 LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
 LogJson = Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")]
 
@@ -104,6 +106,9 @@ def serve(
     typer.echo(
         f"Tryon listening on http://{host}:{port} (data: {context.settings.resolved_data_dir()})"
     )
+    # uvicorn re-raises SIGTERM once it has shut down; exiting through SystemExit instead of the
+    # default handler lets the finally below stop the worker and close the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(
             create_app(context),
@@ -176,15 +181,18 @@ def accounts_set_logo(
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror}")
     try:
-        decode_image(raw, IntakeLimits())
+        # Same safety checks as photos, but logos may be small and wide (a 300x48 wordmark).
+        decode_image(raw, IntakeLimits(min_side=LOGO_MIN_SIDE))
     except ApiError as exc:
         _fail(f"{file} is not a usable image: {exc.message}")
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     png = io.BytesIO()
-    logo = Image.open(io.BytesIO(raw))
+    # Decoded again (already checked above) to keep its transparency, which the photo intake
+    # flattens on white.
+    logo = ImageOps.exif_transpose(Image.open(io.BytesIO(raw)))
     logo.convert("RGBA").save(png, format="PNG")
 
     def set_logo(context, session):  # type: ignore[no-untyped-def]
@@ -231,7 +239,8 @@ def keys_revoke(key_prefix: str, data_dir: DataDir = None, as_json: JsonFlag = F
     _emit(as_json, {"revoked": prefix}, f"Revoked {prefix}…")
 
 
-@credits_app.command("grant")
+# ignore_unknown_options lets a negative AMOUNT through instead of reading "-5" as an option.
+@credits_app.command("grant", context_settings={"ignore_unknown_options": True})
 def credits_grant(
     account_id: str, amount: int, data_dir: DataDir = None, as_json: JsonFlag = False
 ) -> None:

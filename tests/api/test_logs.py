@@ -6,13 +6,15 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 
-from conftest import sample_bytes
 from tryon.logs import configure_logging
 from tryon.server import RunningServer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "src" / "tryon" / "demo_samples"
 
 
 @pytest.fixture
@@ -35,7 +37,9 @@ def test_access_lines_carry_request_fields_and_no_secrets(
     customer_id = "shopper-7f3a9c-logcheck"
     upload = shop.live.post(
         "/images/upload",
-        files={"file": ("me.jpg", sample_bytes("people", "1_posture.jpg"), "image/jpeg")},
+        files={
+            "file": ("me.jpg", (SAMPLES / "people" / "1_posture.jpg").read_bytes(), "image/jpeg")
+        },
         data={"customerId": customer_id, "crop": "false"},
     )
     assert upload.status_code == 200

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from e2e_helpers import accepted, decode, fetch_jpeg, post_multipart, sample_bytes, wait_for
 
 from tryon.server import free_port
@@ -125,12 +124,6 @@ def test_serve_as_a_process_with_the_cli_beside_it(tmp_path: Path) -> None:
     assert api_key not in output and api_key[:16] not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py serve: uvicorn >= 0.29 re-raises SIGTERM after its graceful shutdown, so the "
-    "process dies by the signal (-15) before serve's finally stops the worker and closes the "
-    "context; cli.py is not ours to fix",
-)
 def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     process, _, _ = start(tmp_path / "data", log)
