@@ -26,7 +26,7 @@ REACH = 0.35
 # Pixels within this colour distance of a sampled colour of the old clothes belong to them.
 COLOUR_TOLERANCE = 10.0
 # The texture is taken this far (in shoulder widths) inside the garment's edge.
-EDGE_BAND = 0.05
+EDGE_BAND = 0.12
 # Strips smaller than this share of the garment's area are not worth covering (noise).
 _MIN_SHARE = 0.002
 # Uncovered pockets inside the garment smaller than this share of its area are closed.
@@ -97,8 +97,10 @@ def _old_clothes_in(
 ) -> np.ndarray:
     """``old_clothes`` in a window whose top-left corner is ``offset`` in the body's pixels."""
     height, width = covered.shape
-    lab = _lab(rgb)
     sw = body.shoulder_width
+    # Knit, weave and noise make single pixels of one cloth stray far from its colour: compare
+    # colours smoothed over a few pixels, and close the pinholes left in the result.
+    lab = cv2.GaussianBlur(_lab(rgb), (0, 0), max(1.0, 0.012 * sw))
     down, across = body.down, body.across
     torso = body.torso_length
     yy, xx = np.mgrid[0:height, 0:width]
@@ -140,7 +142,11 @@ def _old_clothes_in(
         candidate &= ~_forearms(body, height, width, offset)
     _count, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
     touching = np.unique(labels[seeds & (labels > 0)])
-    return np.isin(labels, touching[touching > 0]) & inside
+    region = np.isin(labels, touching[touching > 0])
+    size = max(3, int(0.03 * sw) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    region = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
+    return region & inside
 
 
 def enclosed_gaps(covered: np.ndarray, allowed: np.ndarray) -> np.ndarray:
