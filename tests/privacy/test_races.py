@@ -97,6 +97,19 @@ def test_result_written_just_after_the_erasure_is_deleted_not_linked(
     assert_clean(context)
 
 
+def test_erasure_between_the_claim_and_the_engine_is_discarded_quietly(shop, context) -> None:
+    # The worker claimed the generation, then the erasure landed before it read the person
+    # photo: the attempt ends "discarded" (no engine crash, no ENGINE_ERROR, nothing written).
+    image = upload(shop.live, make_jpeg(seed=5), customerId="c-claimed")
+    generation_id = accepted(try_on(shop.live, {"id": image["imageId"]}, customerId="c-claimed"))
+    attempt = tasks.claim_generation(context, generation_id)
+    assert attempt == 1
+    erase(shop.live, "c-claimed")
+    assert tasks.finish_generation(context, generation_id, attempt) == "discarded"
+    assert_erased_in_flight(shop, context, generation_id)
+    assert_clean(context)
+
+
 def test_worker_first_then_erasure_removes_the_result(shop, context) -> None:
     image = upload(shop.live, make_jpeg(seed=4), customerId="c-done")
     generation_id = accepted(try_on(shop.live, {"id": image["imageId"]}, customerId="c-done"))

@@ -46,6 +46,9 @@ def finish_generation(context: AppContext, generation_id: str, attempt: int) -> 
     with context.sessions() as session:
         generation = session.get(Generation, generation_id)
         assert generation is not None
+        if generation.status != "PROCESSING" or generation.attempts != attempt:
+            # Settled since the claim (erased, expired, given up): its inputs may be gone.
+            return "discarded"
         logo_key = None
         if generation.use_watermark:
             logo_key = session.scalar(
@@ -91,7 +94,7 @@ def _ours(generation_id: str, attempt: int):  # type: ignore[no-untyped-def]
 
 
 def _generate(context: AppContext, generation: Generation, logo_key: str | None) -> bytes:
-    person_bytes = context.blobs.get(generation.person_key or "")
+    person_bytes = context.blobs.get(generation.person_key) if generation.person_key else None
     if person_bytes is None:
         raise _Failure("CUSTOMER_DATA_ERASED", "The customer image is no longer stored.")
     limits = intake_limits(context)
