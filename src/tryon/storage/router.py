@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
+from tryon.context import AppContext
 from tryon.deps import get_context
 from tryon.errors import ApiError
 from tryon.storage import deletions
 
 router = APIRouter()
+
+
+def served_object(context: AppContext, key: str) -> bytes | None:
+    """The bytes a valid signed URL of ``key`` gets: None when the object is gone, or due for
+    deletion (erased or deleted data whose bytes the store has not let go of yet)."""
+    with context.sessions() as session:
+        if deletions.is_pending(session, key):
+            return None
+    return context.blobs.get(key)
 
 
 @router.get("/files/{key:path}", include_in_schema=False)
@@ -22,11 +32,7 @@ def get_file(
     now = int(context.clock.now().timestamp())
     if not context.signer.verify(key, expires, signature, now):
         raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
-    with context.sessions() as session:
-        # Erased or deleted data whose bytes the store has not let go of yet is never served.
-        if deletions.is_pending(session, key):
-            raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
-    data = context.blobs.get(key)
+    data = served_object(context, key)
     if data is None:
         raise ApiError("NOT_FOUND", "This link is invalid or has expired.")
     return Response(
