@@ -14,6 +14,7 @@ from tryon.engines.base import EngineError, TryOnInput
 from tryon.engines.local import pose as mp_pose
 from tryon.engines.local.garment import cut_out_garment
 from tryon.engines.local.pose import detect_pose
+from tryon.evaluation.regions import landmark_face_box
 
 PEOPLE = ["1_posture.jpg", "1_selfie.jpg", "3_posture.jpg"]
 TOPS = [
@@ -76,14 +77,7 @@ def _geometry(person_name: str) -> dict[str, object]:
         hips[:, 1].max() < height
     )
     hip_y = float(hips[:, 1].mean()) if hips_seen else float(height)
-    face = lm[:11]
-    pad = 0.1 * float(np.ptp(face[:, 0]))
-    face_box = (
-        int(max(0, face[:, 0].min() - pad)),
-        int(max(0, face[:, 1].min() - pad)),
-        int(min(width, face[:, 0].max() + pad)),
-        int(min(height, face[:, 1].max() + pad)),
-    )
+    face_box = landmark_face_box(lm, width, height)
     person_mask = pose.mask >= 0.5
     # "Far outside the person": more than 3 % of the image away from the silhouette.
     grow = int(0.03 * max(height, width)) | 1

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from tryon.engines.local.pose import PersonPose, detect_pose
+from tryon.engines.local.raster import resize_long_side
 
 # The pose is analysed on an image of at most this long side (the engine's working size).
 ANALYSIS_SIDE = 1024
@@ -67,26 +68,27 @@ class ReferenceBody:
 def reference_body(rgb: np.ndarray) -> ReferenceBody | None:
     """Detect the person of an RGB uint8 photo; None when nobody is found."""
     height, width = rgb.shape[:2]
-    scale = min(1.0, ANALYSIS_SIDE / max(height, width))
-    small = rgb
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small = resize_long_side(rgb, ANALYSIS_SIDE)
     pose: PersonPose | None = detect_pose(np.ascontiguousarray(small))
     if pose is None:
         return None
     sx, sy = width / small.shape[1], height / small.shape[0]
     landmarks = pose.landmarks.astype(np.float64) * np.array([sx, sy])
     mask = cv2.resize(pose.mask, (width, height), interpolation=cv2.INTER_LINEAR) >= 0.5
+    face_box = landmark_face_box(landmarks, width, height)
+    return ReferenceBody(landmarks, pose.visibility.copy(), mask, face_box, width, height)
+
+
+def landmark_face_box(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """Box (left, top, right, bottom) of the 11 face landmarks, padded by 10 % of their width."""
     face = landmarks[:11]
     pad = 0.1 * float(np.ptp(face[:, 0]))
-    face_box = (
+    return (
         int(max(0, face[:, 0].min() - pad)),
         int(max(0, face[:, 1].min() - pad)),
         int(min(width, face[:, 0].max() + pad)),
         int(min(height, face[:, 1].max() + pad)),
     )
-    return ReferenceBody(landmarks, pose.visibility.copy(), mask, face_box, width, height)
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from tryon.engines.local.fit import Fit, fit_bottom, fit_top
 from tryon.engines.local.garment import GarmentCutout, cut_out_garment
 from tryon.engines.local.people import detect_subject_pose
 from tryon.engines.local.pose import LEFT_SHOULDER, RIGHT_SHOULDER
+from tryon.engines.local.raster import resize_long_side
 from tryon.engines.local.shading import apply_shading, shading_ratio
 from tryon.engines.local.shape import analyse_bottom, analyse_top, looks_like_bottom
 from tryon.engines.local.warp import warp_to_body
@@ -32,15 +33,6 @@ _DRESS_HEM = (1.8, 3.4)
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
-def _resize(rgb: np.ndarray, side: int) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    scale = side / max(height, width)
-    if scale >= 1.0:
-        return rgb
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _polygon_mask(polygon: np.ndarray, margin: float, height: int, width: int) -> np.ndarray:
@@ -85,7 +77,7 @@ class LocalEngine:
             category = "bottom" if looks_like_bottom(garment.mask) else "top"
 
         person_full = _to_rgb_array(request.person_image)
-        person = _resize(person_full, WORK_SIDE)
+        person = resize_long_side(person_full, WORK_SIDE)
         body = self._find_body(person)
 
         try:

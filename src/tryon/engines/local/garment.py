@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from tryon.engines.local import matte
+from tryon.engines.local.raster import resize_long_side
 
 # Long side of the image the mask is computed on; masks are smooth, so this is plenty and fast.
 _MASK_SIDE = 512
@@ -48,15 +49,6 @@ class GarmentCutout:
         """Box (left, top, right, bottom) of the mask."""
         ys, xs = np.nonzero(self.mask)
         return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-
-
-def _resize_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    scale = side / max(height, width)
-    if scale >= 1.0:
-        return rgb
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _border_mask(height: int, width: int, band: int) -> np.ndarray:
@@ -235,7 +227,7 @@ def garment_mask(rgb: np.ndarray) -> np.ndarray:
 
 def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     """The classical garment mask and the noise of the backdrop around it (Lab units)."""
-    small = _resize_long_side(rgb, _MASK_SIDE)
+    small = resize_long_side(rgb, _MASK_SIDE)
     height, width = small.shape[:2]
     lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     frame = _border_mask(height, width, _BORDER)
@@ -340,7 +332,7 @@ def cut_out_garment(rgb: np.ndarray, max_side: int = 1024) -> GarmentCutout | No
     A garment must cover a reasonable share of the photo and must not fill it entirely (then the
     photo is not a product shot on a plain background).
     """
-    work = _resize_long_side(rgb, max_side)
+    work = resize_long_side(rgb, max_side)
     mask, noise = _classical_mask(work)
     if not _plausible(mask) or noise > UNSURE_NOISE:
         # No plain backdrop, or nothing sensible found on it: ask the neural matte.
