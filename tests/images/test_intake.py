@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import random
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from tryon.errors import ApiError
 from tryon.images.intake import (
@@ -137,7 +139,8 @@ def test_shared_bad_inputs(name: str, expected: str) -> None:
         assert exc.status == {"INVALID_IMAGE": 400, "UNSUPPORTED_IMAGE_TYPE": 415}.get(
             exc.code, 413
         )
-        assert elapsed < 0.5, f"{name} took {elapsed:.3f}s to refuse"
+        # A hang guard (issue 5: every bad input answered within 2 s), not a speed target.
+        assert elapsed < 2, f"{name} took {elapsed:.3f}s to refuse"
         return
     assert expected == OK, f"{name} was accepted"
     image = assert_clean_jpeg(result)
@@ -160,14 +163,27 @@ def test_shared_orientation_6_is_rotated_upright() -> None:
     assert np.abs(np.asarray(upright, dtype=np.int16) - expected).mean() < 1.0
 
 
+@pytest.fixture
+def pixel_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Sizes of the images whose pixels were decoded (``load``) during the test."""
+    loads: list[tuple[int, int]] = []
+    original = ImageFile.ImageFile.load
+
+    def recording_load(self: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+        loads.append(self.size)
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    return loads
+
+
 @needs_shared
-def test_shared_bomb_is_refused_quickly() -> None:
+def test_shared_bomb_is_refused_without_decoding_its_pixels(pixel_loads) -> None:  # type: ignore[no-untyped-def]
     data = (BAD_INPUTS / "bomb-40000x40000.png").read_bytes()
-    started = time.perf_counter()
     with pytest.raises(ApiError) as caught:
         decode_image(data)
     assert caught.value.code == "INVALID_IMAGE"
-    assert time.perf_counter() - started < 0.25
+    assert pixel_loads == []
 
 
 @needs_shared
@@ -275,14 +291,38 @@ def test_over_max_bytes_is_413_before_anything_else() -> None:
 
 @pytest.mark.parametrize(("width", "height"), [(40000, 40000), (7000, 7000), (1, 45_000_000)])
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-def test_pixel_bomb_headers_are_refused_without_decoding(width: int, height: int) -> None:
-    """40000^2 trips Pillow's own guard, 7000^2 (49 MP) only ours; both before any allocation."""
-    data = png_header(width, height)
-    started = time.perf_counter()
+def test_pixel_bomb_headers_are_refused_without_decoding(  # type: ignore[no-untyped-def]
+    width: int, height: int, pixel_loads
+) -> None:
+    """40000^2 trips Pillow's own guard, 7000^2 (49 MP) only ours; both before any pixel is
+    decoded."""
     with pytest.raises(ApiError) as caught:
-        decode_image(data)
+        decode_image(png_header(width, height))
     assert caught.value.code == "INVALID_IMAGE"
-    assert time.perf_counter() - started < 0.25
+    assert pixel_loads == []
+
+
+def test_refused_bombs_print_nothing_on_a_server_console(tmp_path: Path) -> None:
+    """Between the cap and twice it Pillow warns on stderr; in a real process (not under pytest,
+    which records warnings itself) a refusal we answer with INVALID_IMAGE prints nothing."""
+    headers = tmp_path / "headers.bin"
+    headers.write_bytes(png_header(7000, 7000))
+    script = (
+        "import sys\n"
+        "from tryon.errors import ApiError\n"
+        "from tryon.images.intake import decode_image\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        decode_image(data)\n"
+        "    except ApiError as error:\n"
+        "        print(error.code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(headers)], capture_output=True, text=True, timeout=60
+    )
+    assert run.stdout.split() == ["INVALID_IMAGE", "INVALID_IMAGE"]
+    assert run.stderr == ""
 
 
 def test_pixel_cap_follows_the_limits() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,10 @@ _DEFAULT_LIMITS = IntakeLimits()
 _pillow_cap = Image.MAX_IMAGE_PIXELS
 if _pillow_cap is None or _pillow_cap > _DEFAULT_LIMITS.max_pixels:
     Image.MAX_IMAGE_PIXELS = _DEFAULT_LIMITS.max_pixels
+# Between the cap and twice it Pillow only warns, on stderr, for an image our header check refuses
+# right after: an expected refusal, not something for the operator's console. (A filter, not
+# warnings.catch_warnings, which is not thread-safe in a threaded server.)
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 # Pillow plugin names we let parse uploads. MPO (multi-picture JPEG from many phones) is produced by
 # the JPEG plugin's factory, so it is accepted as a result format but is not a plugin to try.
