@@ -41,6 +41,14 @@ LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING
 LogJson = Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")]
 
 
+@app.callback()
+def _every_command() -> None:
+    """Logs go to stderr, warnings and worse, for every command (``serve`` and ``worker`` set
+    their own level): unconfigured, structlog would print every event on stdout, in between a
+    command's own output and its ``--json``."""
+    configure_logging("WARNING")
+
+
 def _settings(data_dir: Path | None, **overrides: Any):  # type: ignore[no-untyped-def]
     from tryon.config import Settings
 

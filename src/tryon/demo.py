@@ -31,6 +31,11 @@ TOP_PREFIXES = ("jackets-", "shirts-")
 SHEET_HEIGHT = 512
 POLL_SECONDS = 0.2
 GENERATION_TIMEOUT = 180.0
+# The demo account's own request rate: it polls faster than the 2 s a shop would, and a few dozen
+# pairs at the default 100 a minute would run into 429s halfway.
+DEMO_RATE_LIMIT = 1000
+# A 429 is waited out (Retry-After) this many times per request before the pair is given up.
+RATE_LIMIT_RETRIES = 3
 
 
 def sample_pairs() -> tuple[list[Path], list[Path]]:
@@ -67,7 +72,11 @@ def run_demo(
     with transaction(context.sessions) as session:
         now = context.clock.now()
         account = accounts_service.create_account(
-            session, now, "Demo shop", credits=len(people) * len(garments)
+            session,
+            now,
+            "Demo shop",
+            credits=len(people) * len(garments),
+            rate_limit=DEMO_RATE_LIMIT,
         )
         api_key = accounts_service.create_key(session, now, account.id, live=True)
     pairs: list[dict[str, Any]] = []
@@ -138,12 +147,14 @@ def run_demo(
 
 def _upload(client: httpx.Client, person_path: Path) -> str:
     with person_path.open("rb") as handle:
-        response = client.post(
-            "/images/upload",
-            files={"file": (person_path.name, handle, "image/jpeg")},
-            data={"crop": "false"},
-        )
-    _check(response)
+        photo = handle.read()
+    response = send(
+        client,
+        "POST",
+        "/images/upload",
+        files={"file": (person_path.name, photo, "image/jpeg")},
+        data={"crop": "false"},
+    )
     return str(response.json()["imageId"])
 
 
@@ -153,18 +164,17 @@ def _try_on(client: httpx.Client, person_id: str, garment_path: Path) -> dict[st
         "product": {"title": title, "images": [{"fileKey": "garment"}]},
         "customer": {"id": person_id},
     }
-    response = client.post(
+    response = send(
+        client,
+        "POST",
         "/try-on",
         data={"data": json.dumps(document)},
         files={"garment": (garment_path.name, garment_path.read_bytes(), "image/jpeg")},
     )
-    _check(response)
     generation_id = response.json()["generationId"]
     deadline = time.monotonic() + GENERATION_TIMEOUT
     while time.monotonic() < deadline:
-        status = client.get(f"/generations/{generation_id}")
-        _check(status)
-        body = status.json()
+        body = send(client, "GET", f"/generations/{generation_id}").json()
         if body["status"] == "COMPLETED":
             result = httpx.get(body["resultImageUrl"], timeout=60)
             _check(result)
@@ -182,6 +192,35 @@ def _try_on(client: httpx.Client, person_id: str, garment_path: Path) -> dict[st
             }
         time.sleep(POLL_SECONDS)
     return {"status": "TIMEOUT", "generationId": generation_id}
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    sleep: Callable[[float], Any] = time.sleep,
+    **request: Any,
+) -> httpx.Response:
+    """One API call the way a well-behaved client makes it: a 429 is waited out for the
+    ``Retry-After`` seconds it names (a few times), any other error raises RuntimeError."""
+    for _ in range(RATE_LIMIT_RETRIES):
+        response = client.request(method, url, **request)
+        if response.status_code != 429:
+            break
+        sleep(_retry_after_seconds(response))
+    else:
+        response = client.request(method, url, **request)
+    _check(response)
+    return response
+
+
+def _retry_after_seconds(response: httpx.Response) -> float:
+    try:
+        seconds = float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        seconds = 1.0
+    return min(60.0, max(1.0, seconds))
 
 
 def _check(response: httpx.Response) -> None:
