@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Any
@@ -60,13 +61,18 @@ def create_app(context: AppContext) -> FastAPI:
         request_id = secrets.token_hex(8)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            # Answered here rather than by an ``Exception`` handler: Starlette re-raises after
+            # such a handler, and the server would then log the traceback, locals included.
+            response = internal_error_response(request, exc)
         for name, value in getattr(request.state, "rate_limit_headers", {}).items():
             response.headers.setdefault(name, value)
         response.headers["X-Request-Id"] = request_id
         # Log the route template, never the raw path or query: paths carry customer ids and
         # signed URLs carry signatures, neither of which may reach the logs.
-        route = getattr(request.scope.get("route"), "path", "<unmatched>")
+        route = route_template(request)
         access_log.info(
             "request",
             method=request.method,
@@ -79,6 +85,12 @@ def create_app(context: AppContext) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_request_bytes)  # type: ignore[arg-type]
     return app
+
+
+def route_template(request: Request) -> str:
+    """The matched route as written, without converters (``/customers/{customer_id}``)."""
+    path = getattr(request.scope.get("route"), "path", None)
+    return re.sub(r":\w+\}", "}", path) if path else "<unmatched>"
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -133,11 +145,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             ApiError("SERVICE_UNAVAILABLE", "The database is unavailable; retry.")
         )
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        route = getattr(request.scope.get("route"), "path", "<unmatched>")
-        log.error("unhandled error", method=request.method, route=route, **exception_fields(exc))
-        return error_response(ApiError("INTERNAL_ERROR", "Something went wrong on our side."))
+
+def internal_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """500 ``INTERNAL_ERROR`` for an unexpected exception; the log gets its type and code
+    locations only (messages and locals can hold keys, customer ids and request bodies)."""
+    route = route_template(request)
+    log.error("unhandled error", method=request.method, route=route, **exception_fields(exc))
+    return error_response(ApiError("INTERNAL_ERROR", "Something went wrong on our side."))
 
 
 class BodySizeLimit:

@@ -16,7 +16,26 @@ import structlog
 
 QUIET_LOGGERS = ("httpx", "httpcore", "sqlalchemy", "multipart", "python_multipart", "PIL")
 
+
+def _exceptions_as_locations(
+    logger: object, method_name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Any record's exception (ours, Uvicorn's, a library's) is logged as its type and code
+    locations, never as a traceback: rendered tracebacks carry messages and, in the console
+    renderer, every frame's local variables (the server secret, API keys, request bodies)."""
+    exc_info = event_dict.pop("exc_info", None)
+    event_dict.pop("stack_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        event_dict.update(exception_fields(exc_info))
+    elif isinstance(exc_info, tuple) and isinstance(exc_info[1], BaseException):
+        event_dict.update(exception_fields(exc_info[1]))
+    return event_dict
+
+
 _SHARED = [
+    _exceptions_as_locations,
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,

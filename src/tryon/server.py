@@ -52,6 +52,7 @@ def start_server(context: AppContext, *, worker: bool = True, workers: int = 1) 
         host="127.0.0.1",
         port=port,
         log_level="warning",
+        log_config=None,  # Uvicorn logs through our handler (tryon.logs), not its own
         lifespan="off",
         # Uvicorn's access log prints raw paths (customer ids) and queries (signatures).
         access_log=False,

@@ -11,23 +11,34 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tryon.accounts import service as accounts_service
 from tryon.logs import configure_logging
 from tryon.server import RunningServer
 
 SAMPLES = Path(__file__).resolve().parents[2] / "src" / "tryon" / "demo_samples"
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
+def _captured(json_lines: bool) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("DEBUG", json_lines=True)
+    configure_logging("DEBUG", json_lines=json_lines)
     stream = io.StringIO()
     root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
     yield stream
     root.handlers = saved_handlers
     root.setLevel(saved_level)
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    yield from _captured(json_lines=True)
+
+
+@pytest.fixture(params=[False, True], ids=["console", "json"])
+def any_log_lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """Logs as ``tryon serve`` writes them by default (console) and with ``--log-json``."""
+    yield from _captured(json_lines=request.param)
 
 
 def test_access_lines_carry_request_fields_and_no_secrets(
@@ -58,3 +69,49 @@ def test_access_lines_carry_request_fields_and_no_secrets(
         assert entry["request_id"] and entry["duration_ms"] >= 0
         assert entry["account_id"] == shop.account_id
     assert upload.headers["X-Request-Id"] in {entry["request_id"] for entry in access}
+
+
+def test_an_unexpected_error_logs_where_it_happened_and_nothing_it_held(
+    server: RunningServer, make_shop, any_log_lines: io.StringIO, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A crash's log lines carry the exception type and code locations only: not its message,
+    not a traceback, not the frames' local variables (the console renderer prints those)."""
+    shop = make_shop()
+    server_secret = server.context.secret
+    customer_id = "shopper-crash-4711"
+
+    def explode(*args: object, **kwargs: object) -> int:
+        held = (server_secret, shop.live_key, customer_id)  # locals a traceback would show
+        raise RuntimeError(f"boom while holding {held}")
+
+    monkeypatch.setattr(accounts_service, "credit_balance", explode)
+    response = shop.live.get("/account/credits")
+    assert response.status_code == 500 and response.json()["code"] == "INTERNAL_ERROR"
+    # The same keep-alive connection still answers: nothing escaped to the server.
+    monkeypatch.undo()
+    assert shop.live.get("/account/credits").status_code == 200
+
+    text = any_log_lines.getvalue()
+    secret_forms = (repr(server_secret)[2:30], server_secret.hex(), shop.live_key, customer_id)
+    for secret in secret_forms:
+        assert secret not in text
+    assert "Traceback" not in text and "boom while holding" not in text
+    assert "unhandled error" in text and "RuntimeError" in text
+    assert "test_logs.py" in text  # where: the failing frame is named
+    assert "status=500" in text or '"status": 500' in text  # the access line is still written
+
+
+def test_exceptions_logged_by_libraries_lose_their_message_and_traceback(
+    any_log_lines: io.StringIO,
+) -> None:
+    """Uvicorn, Huey and others log exceptions through the standard library: same rule."""
+    try:
+        api_key = "gk_live_librarylogcheck"
+        raise ValueError(f"bad key {api_key}")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        structlog.get_logger("tryon.test").warning("ours, with exc_info", exc_info=True)
+    text = any_log_lines.getvalue()
+    assert "Exception in ASGI application" in text and "ours, with exc_info" in text
+    assert "gk_live_librarylogcheck" not in text and "Traceback" not in text
+    assert text.count("ValueError") == 2
