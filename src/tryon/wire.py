@@ -16,6 +16,9 @@ from starlette.datastructures import UploadFile
 from tryon.errors import ApiError, ErrorDetail, validation_error
 
 MAX_ID_LENGTH = 200
+# JSON bodies nest at most this deep (the contract's own shapes need 5; product metadata gets the
+# rest). Deeper ones are 400 VALIDATION_FAILED before anything walks them.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -73,11 +76,35 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
 def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
         document = json.loads(raw)
+    except RecursionError as exc:
+        raise validation_error("body", f"nested deeper than {MAX_JSON_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise validation_error("body", "the body is not valid JSON") from exc
     if not isinstance(document, dict):
         raise validation_error("body", "the body must be a JSON object")
+    too_deep = _path_deeper_than(document, MAX_JSON_DEPTH)
+    if too_deep is not None:
+        raise validation_error(too_deep, f"nested deeper than {MAX_JSON_DEPTH} levels")
     return document
+
+
+def _path_deeper_than(document: Any, limit: int) -> str | None:
+    """The path of the first value nested more than ``limit`` levels deep, else None.
+
+    Iterative: a document deep enough to matter would overflow a recursive walk, and every
+    later step (validation, storage, the JSON encoder of answers) walks it recursively.
+    """
+    stack: list[tuple[Any, int, str]] = [(document, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            if isinstance(child, dict | list):
+                child_path = f"{path}.{key}" if path else str(key)
+                if depth + 1 > limit:
+                    return child_path
+                stack.append((child, depth + 1, child_path))
+    return None
 
 
 def optional_str(

@@ -142,7 +142,8 @@ def test_erasure_is_per_mode_and_needs_a_valid_id(shop) -> None:
     assert fetch(test["imageUrl"]).status_code == 404
     response = shop.live.delete("/customers/" + "x" * 201)
     assert_error(response, 400, "VALIDATION_FAILED", paths=["customerId"])
-    assert_error(shop.live.delete("/customers/"), 404, "NOT_FOUND")
+    # Ids may hold slashes, so the route takes any rest of the path: an empty one is invalid.
+    assert_error(shop.live.delete("/customers/"), 400, "VALIDATION_FAILED", paths=["customerId"])
 
 
 def test_storage_down_is_503_then_a_retry_finishes(shop, context, blob_root, monkeypatch) -> None:

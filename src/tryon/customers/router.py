@@ -12,6 +12,8 @@ from tryon.deps import get_caller, get_context, public_base_url
 from tryon.errors import validation_error
 
 router = APIRouter()
+# Ids are the merchant's (``gid://shop/Customer/42`` has slashes): ``:path`` takes them whole.
+# The receipts route goes first, so the access route does not swallow ``.../erasures``.
 
 
 def _check(customer_id: str) -> None:
@@ -19,7 +21,7 @@ def _check(customer_id: str) -> None:
         raise validation_error("customerId", "must be 1-200 printable characters")
 
 
-@router.delete("/customers/{customer_id}", status_code=204, summary="Erase a customer's data")
+@router.delete("/customers/{customer_id:path}", status_code=204, summary="Erase a customer's data")
 def erase_customer(
     customer_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:
@@ -28,7 +30,18 @@ def erase_customer(
     return Response(status_code=204)
 
 
-@router.get("/customers/{customer_id}", summary="What is held for a customer (right of access)")
+@router.get("/customers/{customer_id:path}/erasures", summary="Receipts of a customer's erasures")
+def get_erasures(
+    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    _check(customer_id)
+    items = customers_service.erasure_receipts(get_context(request), caller, customer_id)
+    return {"items": items, "count": len(items)}
+
+
+@router.get(
+    "/customers/{customer_id:path}", summary="What is held for a customer (right of access)"
+)
 def get_customer(
     customer_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -36,12 +49,3 @@ def get_customer(
     return customers_service.customer_data(
         get_context(request), caller, customer_id, public_base_url(request)
     )
-
-
-@router.get("/customers/{customer_id}/erasures", summary="Receipts of a customer's erasures")
-def get_erasures(
-    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
-) -> dict[str, Any]:
-    _check(customer_id)
-    items = customers_service.erasure_receipts(get_context(request), caller, customer_id)
-    return {"items": items, "count": len(items)}

@@ -77,7 +77,9 @@ def list_products(
     }
 
 
-@router.get("/products/{external_id}", summary="Get a product")
+# externalIds are the shop's own (``gid://shopify/Product/1`` has slashes): ``:path`` takes them
+# whole, percent-encoded or not.
+@router.get("/products/{external_id:path}", summary="Get a product")
 def get_product(
     external_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def get_product(
         return product_object(product)
 
 
-@router.delete("/products/{external_id}", status_code=204, summary="Delete a product")
+@router.delete("/products/{external_id:path}", status_code=204, summary="Delete a product")
 def delete_product(
     external_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:

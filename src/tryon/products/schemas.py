@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from tryon.products.models import Product
 from tryon.wire import optional_identifier, optional_str
 
 ANON_PREFIX = "_anon_"
+# Echoed on every read and list page (200 products a page): kept small.
+MAX_METADATA_BYTES = 16 * 1024
 UNSET: Any = object()
 
 
@@ -63,7 +66,12 @@ def parse_product(document: Any, path: str, *, allow_catalog_fields: bool) -> Pr
                 raise validation_error(f"{prefix}validForDays", "must be null or 1-365")
             product.valid_for_days = value
         if "metadata" in document:
-            product.metadata = document["metadata"]
+            metadata = document["metadata"]
+            if len(json.dumps(metadata, ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+                raise validation_error(
+                    f"{prefix}metadata", f"must be at most {MAX_METADATA_BYTES // 1024} KiB as JSON"
+                )
+            product.metadata = metadata
     if (
         external_id is not None
         and external_id.startswith(ANON_PREFIX)
