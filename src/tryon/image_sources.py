@@ -26,18 +26,18 @@ def _invalid(path: str, message: str) -> ApiError:
 
 def parse_image_entry(entry: Any, path: str, *, allow_id: bool = False) -> ImageSource:
     """One image entry; neither or several sources -> INVALID_IMAGE_INPUT."""
+    names = ("url", "fileKey", "id") if allow_id else ("url", "fileKey")
+    wanted = " or ".join(names)
     if not isinstance(entry, dict):
-        raise _invalid(path, "must be an object with url or fileKey")
+        raise _invalid(path, f"must be an object with {wanted}")
     if "source" in entry:
         if set(entry) - {"source"}:
-            raise _invalid(path, "give either source or url/fileKey, not both")
+            raise _invalid(path, f"give either source or {'/'.join(names)}, not both")
         path, entry = f"{path}.source", entry["source"]
         if not isinstance(entry, dict):
-            raise _invalid(path, "must be an object with url or fileKey")
-    names = ("url", "fileKey", "id") if allow_id else ("url", "fileKey")
+            raise _invalid(path, f"must be an object with {wanted}")
     present = [name for name in names if entry.get(name) is not None]
     if len(present) != 1:
-        wanted = " or ".join(names)
         raise _invalid(path, f"needs exactly one of {wanted}")
     name = present[0]
     value = entry[name]

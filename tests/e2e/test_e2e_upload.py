@@ -219,6 +219,7 @@ BAD_FIELDS = [
     ({"customerId": "x" * 201}, "customerId"),
     ({"externalUserId": "bad\nid"}, "externalUserId"),
     ({"customerId": "a", "externalUserId": "b"}, "externalUserId"),
+    ({"retentionDays": "7", "keepForDays": "3"}, "keepForDays"),
 ]
 
 

@@ -81,3 +81,52 @@ def test_mistakes_get_their_contract_code(document: dict, code: str) -> None:  #
     assert caught.value.code == code
     if code == "VALIDATION_FAILED":
         assert caught.value.body()["details"], "validation errors name the field"
+
+
+REFERENCE = {"product": {"externalId": "s"}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"customer": {"id": "a"}, "person": {"image": {"source": {"id": "b"}}}}, "person"),
+        ({"customer": {"id": "a"}, "customerId": "c-1", "externalUserId": "c-2"}, "externalUserId"),
+        (
+            {"customer": {"id": "a"}, "retentionDays": 1, "output": {"keepForDays": 7}},
+            "output.keepForDays",
+        ),
+        (
+            {"customer": {"id": "a"}, "useWatermark": True, "output": {"watermark": False}},
+            "output.watermark",
+        ),
+    ],
+)
+def test_a_field_given_under_both_its_names_must_agree(extra: dict, path: str) -> None:  # type: ignore[type-arg]
+    """Old and new names of one field (or two customer images): refused, never one silently
+    winning over the other."""
+    with pytest.raises(ApiError) as caught:
+        parse_try_on(REFERENCE | extra)
+    assert caught.value.code == "VALIDATION_FAILED"
+    assert [detail.path for detail in caught.value.details] == [path]
+
+
+def test_both_names_saying_the_same_are_fine() -> None:
+    request = parse_try_on(
+        REFERENCE
+        | {
+            "customer": {"id": "a"},
+            "customerId": "c-1",
+            "externalUserId": "c-1",
+            "retentionDays": 3,
+            "useWatermark": False,
+            "output": {"keepForDays": 3, "watermark": False},
+        }
+    )
+    assert (request.customer_id, request.retention_days, request.use_watermark) == ("c-1", 3, False)
+
+
+def test_a_customer_that_is_not_an_object_names_every_accepted_source() -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_try_on(REFERENCE | {"customer": "me.jpg"})
+    assert caught.value.code == "INVALID_IMAGE_INPUT"
+    assert "url or fileKey or id" in caught.value.message

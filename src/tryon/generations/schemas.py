@@ -30,6 +30,8 @@ class TryOnRequest:
 def parse_try_on(document: dict[str, Any]) -> TryOnRequest:
     """Translate either wire shape; raises the contract's codes for each kind of mistake."""
     product_doc, product_path = _product_document(document)
+    if "person" in document and "customer" in document:
+        raise validation_error("person", "give either customer or person, not both")
     if "person" in document:
         customer_doc, customer_path = _person_source(document["person"])
     elif "customer" in document:
@@ -43,9 +45,7 @@ def parse_try_on(document: dict[str, Any]) -> TryOnRequest:
 
     customer_id = optional_identifier(document, "customerId", "customerId")
     user_id = optional_identifier(document, "externalUserId", "externalUserId")
-    if customer_id is not None and user_id is not None and customer_id != user_id:
-        raise validation_error("externalUserId", "differs from customerId")
-    customer_id = customer_id or user_id
+    customer_id = _agreeing(customer_id, user_id, "externalUserId", "customerId")
 
     retention_days = optional_retention(document.get("retentionDays"), "retentionDays")
     use_watermark = optional_bool(document, "useWatermark", "useWatermark")
@@ -54,9 +54,9 @@ def parse_try_on(document: dict[str, Any]) -> TryOnRequest:
         if not isinstance(output, dict):
             raise validation_error("output", "must be an object")
         keep = optional_retention(output.get("keepForDays"), "output.keepForDays")
-        retention_days = retention_days or keep
+        retention_days = _agreeing(retention_days, keep, "output.keepForDays", "retentionDays")
         watermark = optional_bool(output, "watermark", "output.watermark")
-        use_watermark = use_watermark if use_watermark is not None else watermark
+        use_watermark = _agreeing(use_watermark, watermark, "output.watermark", "useWatermark")
     return TryOnRequest(
         product=product,
         customer_image=customer_image,
@@ -64,6 +64,13 @@ def parse_try_on(document: dict[str, Any]) -> TryOnRequest:
         retention_days=retention_days,
         use_watermark=True if use_watermark is None else use_watermark,
     )
+
+
+def _agreeing(value: Any, alias_value: Any, alias_path: str, name: str) -> Any:
+    """A field given under both of its names (1.0-1.2 and 1.3/1.4) must say the same."""
+    if value is not None and alias_value is not None and value != alias_value:
+        raise validation_error(alias_path, f"differs from {name}")
+    return alias_value if value is None else value
 
 
 def _product_document(document: dict[str, Any]) -> tuple[Any, str]:

@@ -42,8 +42,11 @@ async def upload_image(request: Request, caller: Caller = Depends(get_caller)) -
     alias = _text(form.get("externalUserId"))
     if customer_field == "customerId" and alias and alias != customer_id:
         raise validation_error("externalUserId", "differs from customerId")
-    retention_field = "retentionDays" if form.get("retentionDays") is not None else "keepForDays"
-    retention_days = optional_retention(_text(form.get(retention_field)), retention_field)
+    retention_days = optional_retention(_text(form.get("retentionDays")), "retentionDays")
+    keep_for_days = optional_retention(_text(form.get("keepForDays")), "keepForDays")
+    if retention_days is not None and keep_for_days is not None and retention_days != keep_for_days:
+        raise validation_error("keepForDays", "differs from retentionDays")
+    retention_days = retention_days or keep_for_days
     image = await run_in_threadpool(
         images_service.upload_customer_image,
         context,
