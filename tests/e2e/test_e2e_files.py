@@ -27,6 +27,17 @@ def test_a_signed_url_needs_no_key_and_is_not_cached_by_shared_caches(shop) -> N
     assert httpx.get(image["imageUrl"], headers={"x-api-key": "whatever"}).status_code == 200
 
 
+def test_head_on_a_signed_url_answers_like_get_without_the_body(shop) -> None:
+    image = upload(shop.live)
+    got = httpx.get(image["imageUrl"])
+    head = httpx.head(image["imageUrl"])
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-type", "content-length", "x-content-type-options"):
+        assert head.headers[name] == got.headers[name], name
+    assert head.headers["cache-control"].startswith("private")
+    assert httpx.head(rebuild(image["imageUrl"], signature="")).status_code == 404
+
+
 def test_a_changed_url_is_refused(shop) -> None:
     first = upload(shop.live)["imageUrl"]
     second = upload(shop.live)["imageUrl"]

@@ -21,7 +21,8 @@ def served_object(context: AppContext, key: str) -> bytes | None:
     return context.blobs.get(key)
 
 
-@router.get("/files/{key:path}", include_in_schema=False)
+# HEAD too: link checkers and some image loaders ask before they fetch.
+@router.api_route("/files/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
 def get_file(
     key: str,
     request: Request,
