@@ -1,7 +1,8 @@
 """The ``tryon`` command: server, worker, admin commands and the demo.
 
-Every command takes ``--data-dir`` (else ``TRYON_DATA_DIR``, else ``./.tryon``), so admin commands
-act on the same data as a server started with the same setting, also while it runs.
+``serve``, ``worker``, the admin commands, ``sweep`` and ``audit storage`` take ``--data-dir`` (else
+``TRYON_DATA_DIR``, else ``./.tryon``), so admin commands act on the same data as a server started
+with the same setting, also while it runs. ``demo`` makes its own fresh data folder under ``--out``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -50,25 +51,47 @@ def _every_command() -> None:
 
 
 def _settings(data_dir: Path | None, **overrides: Any):  # type: ignore[no-untyped-def]
+    """The settings of every command: flags over ``TRYON_*`` over defaults. A bad value (an
+    unknown engine, a number that is not one) is refused here, before anything starts."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from tryon.config import Settings
 
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        _fail("; ".join(_setting_problem(error, values) for error in exc.errors()))
+    except SettingsError as exc:
+        _fail(" ".join(str(exc).split()))
+
+
+def _setting_problem(error: Any, flags: dict[str, Any]) -> str:
+    """One validation error as ``invalid TRYON_X 'value': why`` (or ``--x`` for a flag)."""
+    field = str(error["loc"][0]) if error.get("loc") else "setting"
+    name = f"--{field.replace('_', '-')}" if field in flags else f"TRYON_{field.upper()}"
+    value = repr(error.get("input"))
+    if len(value) > 60:
+        value = value[:57] + "..."
+    reason = str(error.get("msg", "")).removeprefix("Value error, ")
+    return " ".join(f"invalid {name} {value}: {reason}".split())
 
 
 def _context(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    settings = _settings(data_dir)  # refused before the imports below log anything
     from tryon.context import build_context
 
-    return build_context(_settings(data_dir))
+    return build_context(settings)
 
 
 def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
     typer.echo(json.dumps(payload) if as_json else text)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -320,8 +343,10 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Run try-ons on real photos through the HTTP API; write results and a contact sheet."""
-    from tryon.demo import run_demo
+    from tryon.demo import DemoError, run_demo
 
+    # The demo server's settings (the engine, TRYON_* values) are checked before anything starts.
+    _settings(None, engine=engine)
     try:
         report = run_demo(
             out,
@@ -330,7 +355,7 @@ def demo(
             engine=engine,
             progress=None if as_json else typer.echo,
         )
-    except FileNotFoundError as exc:
+    except (DemoError, FileNotFoundError) as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report))

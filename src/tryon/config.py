@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tryon.engines.registry import engine_names
 
 
 class Settings(BaseSettings):
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
     # and recording them) is deleted by the sweeper once it is this old.
     orphan_grace_seconds: int = 3600
     worker_threads: int = 1
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, name: str) -> str:
+        # Checked here, at start-up, rather than by every job failing with ENGINE_ERROR later.
+        if name not in engine_names():
+            raise ValueError(f"unknown engine; choose one of {', '.join(engine_names())}")
+        return name
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

@@ -46,6 +46,10 @@ def sample_pairs() -> tuple[list[Path], list[Path]]:
     return people, garments
 
 
+class DemoError(Exception):
+    """A demo that cannot start (a photo that is not one, an unusable output folder)."""
+
+
 def run_demo(
     out: Path,
     *,
@@ -54,19 +58,21 @@ def run_demo(
     engine: str = "local",
     progress: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
+    """Raises DemoError before anything starts for a missing photo or an unusable ``out``, and
+    pydantic's ValidationError for an unknown ``engine`` (or a bad ``TRYON_*`` value)."""
     say = progress or (lambda _message: None)
     default_people, default_garments = sample_pairs()
     people = people or default_people
     garments = garments or default_garments
     for path in [*people, *garments]:
+        if not path.exists():
+            raise DemoError(f"no such photo: {path}")
         if not path.is_file():
-            raise FileNotFoundError(f"no such photo: {path}")
+            raise DemoError(f"{path} is not a file (give a photo, not a folder)")
     out = out.resolve()
     data_dir = out / "data"
-    if data_dir.exists():
-        shutil.rmtree(data_dir)  # a fresh data folder every run
-    out.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir, engine=engine)
+    _prepare(out, data_dir)
     say(f"Starting the server (data folder {data_dir}) ...")
     context = build_context(settings, SystemClock())
     with transaction(context.sessions) as session:
@@ -143,6 +149,20 @@ def run_demo(
         say(f"Contact sheet: {contact}")
     say(f"Results and side-by-side sheets are in {out}")
     return report
+
+
+def _prepare(out: Path, data_dir: Path) -> None:
+    """Make the output folder, with a fresh (empty) data folder for the demo server."""
+    if out.exists() and not out.is_dir():
+        raise DemoError(f"cannot write the demo to {out}: it exists and is not a folder")
+    try:
+        if data_dir.exists():
+            shutil.rmtree(data_dir)  # a fresh data folder every run
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+        raise DemoError(f"cannot prepare the output folder {out}: {reason}{where}") from exc
 
 
 def _upload(client: httpx.Client, person_path: Path) -> str:

@@ -15,6 +15,11 @@ from tryon.errors import ApiError
 from tryon.ids import new_id
 
 RETENTION_PRESETS = (1, 3, 7)
+# Bounds of admin values, far inside SQLite's 64-bit INTEGER: a single grant (or starting
+# balance) and a balance after a grant are at most MAX_CREDITS credits.
+MAX_CREDITS = 1_000_000_000_000
+MAX_RATE_LIMIT = 1_000_000  # requests per minute
+MAX_NAME_LENGTH = 200  # the accounts.name column
 # Stored in clear to name a key in admin commands: kind + 8 random characters.
 KEY_PREFIX_LENGTH = 16
 
@@ -47,12 +52,20 @@ def create_account(
     rate_limit: int = 100,
 ) -> Account:
     """Create an account; ``credits`` are granted through the ledger like any later grant."""
+    if not name.strip():
+        raise AdminError("the account name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise AdminError(f"the account name can be at most {MAX_NAME_LENGTH} characters")
     if retention_days not in RETENTION_PRESETS:
         raise AdminError(f"retention days must be one of {RETENTION_PRESETS}")
     if rate_limit < 1:
         raise AdminError("rate limit must be at least 1 request per minute")
+    if rate_limit > MAX_RATE_LIMIT:
+        raise AdminError(f"rate limit can be at most {MAX_RATE_LIMIT:,} requests per minute")
     if credits < 0:
         raise AdminError("credits cannot be negative")
+    if credits > MAX_CREDITS:
+        raise AdminError(f"starting credits can be at most {MAX_CREDITS:,}")
     account = Account(
         id=new_id("acc_", 8),
         name=name,
@@ -145,11 +158,16 @@ def _move_credits(
     delta: int,
     reason: str,
     generation_id: str | None = None,
+    ceiling: int | None = None,
 ) -> int:
-    # One conditional UPDATE: concurrent calls can never take the balance below zero.
+    # One conditional UPDATE: concurrent calls can never take the balance below zero (nor, with
+    # a ``ceiling``, above it).
+    conditions = [Account.id == account_id, Account.credit_balance + delta >= 0]
+    if ceiling is not None:
+        conditions.append(Account.credit_balance + delta <= ceiling)
     result = session.execute(
         update(Account)
-        .where(Account.id == account_id, Account.credit_balance + delta >= 0)
+        .where(*conditions)
         .values(credit_balance=Account.credit_balance + delta)
         .returning(Account.credit_balance)
     ).first()
@@ -170,12 +188,26 @@ def _move_credits(
 
 
 def grant_credits(session: Session, now: datetime, account_id: str, amount: int) -> int:
+    """Add ``amount`` credits (negative: take back); returns the new balance.
+
+    A grant is at most MAX_CREDITS either way, and a positive one may not take the balance above
+    MAX_CREDITS; taking back is always allowed down to zero.
+    """
     if amount == 0:
         raise AdminError("grant a non-zero number of credits")
+    if abs(amount) > MAX_CREDITS:
+        raise AdminError(f"a grant can be at most {MAX_CREDITS:,} credits either way")
     get_account(session, account_id)
     try:
-        return _move_credits(session, now, account_id, amount, "grant")
+        return _move_credits(
+            session, now, account_id, amount, "grant", ceiling=MAX_CREDITS if amount > 0 else None
+        )
     except ApiError as exc:
+        if amount > 0:
+            current = credit_balance(session, account_id)
+            raise AdminError(
+                f"the balance can be at most {MAX_CREDITS:,} credits; it is {current:,}"
+            ) from exc
         raise AdminError("the balance cannot go below zero") from exc
 
 

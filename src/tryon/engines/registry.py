@@ -26,10 +26,15 @@ def _placeholder() -> Engine:
 FACTORIES: dict[str, Callable[[], Engine]] = {"local": _local, "placeholder": _placeholder}
 
 
+def engine_names() -> list[str]:
+    """The names ``get_engine`` knows (the ``engine`` setting accepts only these)."""
+    return sorted(FACTORIES)
+
+
 def get_engine(name: str) -> Engine:
     """The process-wide engine called ``name``; ValueError for an unknown name."""
     if name not in FACTORIES:
-        raise ValueError(f"unknown engine {name!r}; choose one of {sorted(FACTORIES)}")
+        raise ValueError(f"unknown engine {name!r}; choose one of {engine_names()}")
     with _lock:
         if name not in _instances:
             _instances[name] = FACTORIES[name]()
