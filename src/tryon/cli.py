@@ -194,6 +194,29 @@ def accounts_create(
     _emit(as_json, {"accountId": account_id}, f"Created account {account_id} ({name}).")
 
 
+@accounts_app.command("disable")
+def accounts_disable(account_id: str, data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
+    """Disable an account: its keys answer INVALID_API_KEY; its data stays (and expires)."""
+    _set_disabled(account_id, True, data_dir, as_json)
+
+
+@accounts_app.command("enable")
+def accounts_enable(account_id: str, data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(account_id, False, data_dir, as_json)
+
+
+def _set_disabled(account_id: str, disabled: bool, data_dir: Path | None, as_json: bool) -> None:
+    from tryon.accounts import service
+
+    def apply(context, session):  # type: ignore[no-untyped-def]
+        service.set_disabled(session, account_id, disabled)
+
+    _admin(apply)(data_dir)
+    state = "disabled" if disabled else "enabled"
+    _emit(as_json, {"accountId": account_id, "disabled": disabled}, f"{account_id} {state}.")
+
+
 @accounts_app.command("set-logo")
 def accounts_set_logo(
     account_id: str,
@@ -245,6 +268,13 @@ def keys_create(
     test: Annotated[
         bool, typer.Option("--test", help="A gk_test_ key (placeholder engine).")
     ] = False,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="full (every endpoint) or try-on (upload, try-on and generations only: "
+            "for a storefront)."
+        ),
+    ] = "full",
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -252,7 +282,9 @@ def keys_create(
     from tryon.accounts import service
 
     def create(context, session):  # type: ignore[no-untyped-def]
-        return service.create_key(session, context.clock.now(), account_id, live=not test)
+        return service.create_key(
+            session, context.clock.now(), account_id, live=not test, scope=scope
+        )
 
     api_key = _admin(create)(data_dir)
     _emit(as_json, {"apiKey": api_key}, f"{api_key}\n(shown once: store it now)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from tryon.accounts import service as accounts_service
 from tryon.accounts.service import Caller
@@ -47,6 +47,16 @@ def get_caller(request: Request) -> Caller:
             "RATE_LIMITED",
             f"Too many requests: the limit is {decision.limit} per minute.",
             headers=decision.headers(),
+        )
+    return caller
+
+
+def get_full_caller(caller: Caller = Depends(get_caller)) -> Caller:
+    """``get_caller`` for the endpoints a ``try-on`` key may not call: 403 FORBIDDEN."""
+    if caller.scope != "full":
+        raise ApiError(
+            "FORBIDDEN",
+            "This key may only upload photos, start try-ons and read their generations.",
         )
     return caller
 

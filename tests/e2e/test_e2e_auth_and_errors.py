@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-from e2e_helpers import assert_error, check_each, credits, make_jpeg, upload
+from e2e_helpers import (
+    accepted,
+    assert_error,
+    check_each,
+    credits,
+    make_jpeg,
+    start_try_on,
+    upload,
+    wait_for,
+)
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
@@ -107,11 +115,40 @@ def test_keys_of_a_disabled_account_are_invalid(make_shop, context) -> None:
     assert credits(shop.live) == 10
 
 
-def test_forbidden_is_not_reachable_yet() -> None:
-    pytest.skip(
-        "FORBIDDEN (403) needs key scopes, which do not exist yet: every key may call every "
-        "endpoint, and other accounts' ids answer 404 by design (see test_e2e_isolation.py)."
-    )
+# What a storefront's ``try-on`` key may not call: the catalog, customers' data and credits.
+FULL_SCOPE_ONLY = [
+    ("POST", "/products"),
+    ("GET", "/products"),
+    ("GET", "/products/sku-1"),
+    ("DELETE", "/products/sku-1"),
+    ("GET", "/account/credits"),
+    ("DELETE", "/customers/cust-1"),
+    ("GET", "/customers/cust-1"),
+    ("GET", "/customers/cust-1/erasures"),
+]
+
+
+def test_a_try_on_key_is_forbidden_everything_but_upload_try_on_and_generations(
+    server, shop, context
+) -> None:  # type: ignore[no-untyped-def]
+    with transaction(context.sessions) as session:
+        key = accounts_service.create_key(
+            session, context.clock.now(), shop.account_id, live=True, scope="try-on"
+        )
+    with api(server) as client:
+        client.headers["x-api-key"] = key
+        image = upload(client, customerId="cust-1")
+        generation_id = accepted(start_try_on(client, image["imageId"], customerId="cust-1"))
+        assert wait_for(client, generation_id)["status"] == "COMPLETED"
+
+        def check(endpoint: tuple[str, str]) -> None:
+            method, path = endpoint
+            assert_error(client.request(method, path, json={}), 403, "FORBIDDEN")
+
+        check_each(FULL_SCOPE_ONLY, check)
+    # The full key of the same account still sees what the try-on key made.
+    assert shop.live.get("/customers/cust-1").status_code == 200
+    assert credits(shop.live) == 9
 
 
 def test_unknown_path_and_method_answer_in_the_error_shape(shop) -> None:

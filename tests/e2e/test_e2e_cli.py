@@ -91,6 +91,27 @@ def test_account_and_keys_made_by_the_cli_work_against_the_running_server(server
         assert_error(test.get("/account/credits"), 401, "INVALID_API_KEY")
 
 
+def test_a_try_on_scoped_key_and_a_disabled_account(server, tryon) -> None:  # type: ignore[no-untyped-def]
+    account_id = ok_json(tryon("accounts", "create", "Shop two", "--credits", "2", "--json"))[
+        "accountId"
+    ]
+    storefront = ok_json(tryon("keys", "create", account_id, "--scope", "try-on", "--json"))
+    full = ok_json(tryon("keys", "create", account_id, "--json"))["apiKey"]
+    refused(tryon("keys", "create", account_id, "--scope", "admin"), "scope must be one of")
+    with client(server, storefront["apiKey"]) as store, client(server, full) as owner:
+        upload(store)
+        assert_error(store.get("/account/credits"), 403, "FORBIDDEN")
+        assert owner.get("/account/credits").json() == {"creditBalance": 2}
+
+        disabled = ok_json(tryon("accounts", "disable", account_id, "--json"))
+        assert disabled == {"accountId": account_id, "disabled": True}
+        for api in (store, owner):
+            assert_error(api.get("/generations/gen_x"), 401, "INVALID_API_KEY")
+        ok_json(tryon("accounts", "enable", account_id, "--json"))
+        assert owner.get("/account/credits").status_code == 200
+    refused(tryon("accounts", "disable", "acc_unknown"), "acc_unknown")
+
+
 def test_text_output_without_json(tryon) -> None:
     result = tryon("accounts", "create", "Plain")
     assert result.exit_code == 0

@@ -34,6 +34,8 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(24), index=True)
     live: Mapped[bool] = mapped_column(Boolean)
+    # What the key may call: "full", or "try-on" (a storefront's key; see KEY_SCOPES).
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Request
 
 from tryon.accounts import service as accounts_service
 from tryon.accounts.service import Caller
-from tryon.deps import get_caller, get_context
+from tryon.deps import get_context, get_full_caller
 
 router = APIRouter()
 
 
 @router.get("/account/credits", summary="Credit balance of the calling account")
-def get_credits(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, int]:
+def get_credits(request: Request, caller: Caller = Depends(get_full_caller)) -> dict[str, int]:
     with get_context(request).sessions() as session:
         return {"creditBalance": accounts_service.credit_balance(session, caller.account_id)}

@@ -15,6 +15,10 @@ from tryon.errors import ApiError
 from tryon.ids import new_id
 
 RETENTION_PRESETS = (1, 3, 7)
+# "full": every endpoint. "try-on": what a storefront needs (upload a photo, start a try-on,
+# read its generation), not the catalog, customers' data, erasure or credits: a key that ships
+# to browsers cannot list or erase shoppers' photos.
+KEY_SCOPES = ("full", "try-on")
 # Bounds of admin values, far inside SQLite's 64-bit INTEGER: a single grant (or starting
 # balance) and a balance after a grant are at most MAX_CREDITS credits.
 MAX_CREDITS = 1_000_000_000_000
@@ -36,6 +40,7 @@ class Caller:
     live: bool
     rate_limit_per_minute: int
     retention_days: int
+    scope: str = "full"
 
 
 def hash_key(api_key: str) -> str:
@@ -89,8 +94,12 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
-def create_key(session: Session, now: datetime, account_id: str, *, live: bool = True) -> str:
+def create_key(
+    session: Session, now: datetime, account_id: str, *, live: bool = True, scope: str = "full"
+) -> str:
     """Create an API key and return it; only its hash is stored, so this is the only chance."""
+    if scope not in KEY_SCOPES:
+        raise AdminError(f"scope must be one of {', '.join(KEY_SCOPES)}")
     get_account(session, account_id)
     kind = "gk_live_" if live else "gk_test_"
     api_key = kind + secrets.token_urlsafe(32)
@@ -101,6 +110,7 @@ def create_key(session: Session, now: datetime, account_id: str, *, live: bool =
             key_hash=hash_key(api_key),
             prefix=api_key[:KEY_PREFIX_LENGTH],
             live=live,
+            scope=scope,
             created_at=now,
         )
     )
@@ -148,7 +158,13 @@ def authenticate(session: Session, api_key: str | None) -> Caller:
         live=key.live,
         rate_limit_per_minute=account.rate_limit_per_minute,
         retention_days=account.retention_days,
+        scope=key.scope,
     )
+
+
+def set_disabled(session: Session, account_id: str, disabled: bool) -> None:
+    """Disable an account (its keys answer INVALID_API_KEY, its data stays) or enable it again."""
+    get_account(session, account_id).disabled = disabled
 
 
 def _move_credits(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from tryon.accounts.service import Caller
 from tryon.customers import service as customers_service
-from tryon.deps import get_caller, get_context, public_base_url
+from tryon.deps import get_context, get_full_caller, public_base_url
 from tryon.errors import validation_error
 
 router = APIRouter()
@@ -23,7 +23,7 @@ def _check(customer_id: str) -> None:
 
 @router.delete("/customers/{customer_id:path}", status_code=204, summary="Erase a customer's data")
 def erase_customer(
-    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+    customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> Response:
     _check(customer_id)
     customers_service.erase_customer(get_context(request), caller, customer_id)
@@ -32,7 +32,7 @@ def erase_customer(
 
 @router.get("/customers/{customer_id:path}/erasures", summary="Receipts of a customer's erasures")
 def get_erasures(
-    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+    customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> dict[str, Any]:
     _check(customer_id)
     items = customers_service.erasure_receipts(get_context(request), caller, customer_id)
@@ -43,7 +43,7 @@ def get_erasures(
     "/customers/{customer_id:path}", summary="What is held for a customer (right of access)"
 )
 def get_customer(
-    customer_id: str, request: Request, caller: Caller = Depends(get_caller)
+    customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> dict[str, Any]:
     _check(customer_id)
     return customers_service.customer_data(

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from tryon.accounts.service import Caller
 from tryon.context import AppContext
 from tryon.db import transaction
-from tryon.deps import get_caller, get_context
+from tryon.deps import get_context, get_full_caller
 from tryon.errors import ApiError
 from tryon.openapi_bodies import PRODUCT_SCHEMA, json_or_multipart
 from tryon.products import service as products_service
@@ -26,7 +26,9 @@ router = APIRouter()
     summary="Create or update a product",
     openapi_extra=json_or_multipart(PRODUCT_SCHEMA),
 )
-async def upsert_product(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+async def upsert_product(
+    request: Request, caller: Caller = Depends(get_full_caller)
+) -> dict[str, Any]:
     context = get_context(request)
     body = await read_body(request, context.settings.max_upload_bytes)
     product_input = parse_product(body.document, "", allow_catalog_fields=True)
@@ -61,7 +63,7 @@ def list_products(
     request: Request,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=500),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(get_full_caller),
 ) -> dict[str, Any]:
     context = get_context(request)
     with context.sessions() as session:
@@ -81,7 +83,7 @@ def list_products(
 # whole, percent-encoded or not.
 @router.get("/products/{external_id:path}", summary="Get a product")
 def get_product(
-    external_id: str, request: Request, caller: Caller = Depends(get_caller)
+    external_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> dict[str, Any]:
     context = get_context(request)
     with context.sessions() as session:
@@ -91,7 +93,7 @@ def get_product(
 
 @router.delete("/products/{external_id:path}", status_code=204, summary="Delete a product")
 def delete_product(
-    external_id: str, request: Request, caller: Caller = Depends(get_caller)
+    external_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> Response:
     context = get_context(request)
     with transaction(context.sessions) as session:
