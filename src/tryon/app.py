@@ -10,9 +10,10 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tryon import __version__
@@ -54,6 +55,9 @@ def create_app(context: AppContext) -> FastAPI:
         return {"status": "ok"}
 
     _install_error_handlers(app)
+    # Added before the access middleware so that it sits inside it: refusals of oversized
+    # bodies get their access line and X-Request-Id like any other answer.
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_request_bytes)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def headers_and_access_log(request: Request, call_next: Any) -> Any:
@@ -66,7 +70,7 @@ def create_app(context: AppContext) -> FastAPI:
         except Exception as exc:
             # Answered here rather than by an ``Exception`` handler: Starlette re-raises after
             # such a handler, and the server would then log the traceback, locals included.
-            response = internal_error_response(request, exc)
+            response = escaped_error_response(request, exc)
         for name, value in getattr(request.state, "rate_limit_headers", {}).items():
             response.headers.setdefault(name, value)
         response.headers["X-Request-Id"] = request_id
@@ -83,7 +87,6 @@ def create_app(context: AppContext) -> FastAPI:
         )
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_request_bytes)  # type: ignore[arg-type]
     return app
 
 
@@ -144,6 +147,30 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(
             ApiError("SERVICE_UNAVAILABLE", "The database is unavailable; retry.")
         )
+
+
+def escaped_error_response(request: Request, exc: Exception) -> Response:
+    """The answer to an exception that reached the access middleware. An ApiError or a client
+    that went away can arrive wrapped in an ExceptionGroup (Starlette's task groups): those are
+    answered for what they are, not as a crash."""
+    known = _first_of(exc, (ApiError, ClientDisconnect))
+    if isinstance(known, ApiError):
+        return error_response(known)
+    if isinstance(known, ClientDisconnect):
+        # Nobody reads this answer; 499 (nginx's "client closed request") marks the access line.
+        return Response(status_code=499)
+    return internal_error_response(request, exc)
+
+
+def _first_of(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    if isinstance(exc, kinds):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_of(inner, kinds)
+            if found is not None:
+                return found
+    return None
 
 
 def internal_error_response(request: Request, exc: Exception) -> JSONResponse:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from e2e_helpers import assert_error, make_jpeg, upload
 
 from tryon.config import Settings
+from tryon.logs import configure_logging
 
 LIMIT = 48 * 1024
 
@@ -92,3 +96,41 @@ def test_bodies_under_the_limit_still_work(shop) -> None:
         "/products", json={"externalId": "s", "imageUrls": ["https://x.example/a.jpg"]}
     )
     assert response.status_code == 200
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("INFO", json_lines=True)
+    stream = io.StringIO()
+    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    yield stream
+    root.handlers = saved_handlers
+    root.setLevel(saved_level)
+    structlog.reset_defaults()
+
+
+def test_refused_bodies_are_logged_as_413_with_a_request_id(shop, json_logs) -> None:  # type: ignore[no-untyped-def]
+    """Declared or streamed, an oversized body is an access line with status 413 and an
+    X-Request-Id, never an 'unhandled error' (which would page an operator for nothing)."""
+    body = json.dumps({"externalId": "s", "metadata": "x" * LIMIT}).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 8192):
+            yield body[start : start + 8192]
+
+    declared = shop.live.post(
+        "/products", content=body, headers={"content-type": "application/json"}
+    )
+    streamed = shop.live.post(
+        "/products", content=chunks(), headers={"content-type": "application/json"}
+    )
+    for response in (declared, streamed):
+        assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert response.headers["X-Request-Id"]
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert not [line for line in lines if line["event"] == "unhandled error"]
+    statuses = {line["request_id"]: line["status"] for line in lines if line["event"] == "request"}
+    assert statuses[declared.headers["X-Request-Id"]] == 413
+    assert statuses[streamed.headers["X-Request-Id"]] == 413
