@@ -95,6 +95,10 @@ def test_generation_follows_the_image_retention_then_the_account_default(
     overridden = wait_for(
         shop.live, accepted(start_try_on(shop.live, image["imageId"], retentionDays=1))
     )
+    # Asking for longer than the photo has left does not keep what was made from it.
+    longer = wait_for(
+        shop.live, accepted(start_try_on(shop.live, image["imageId"], retentionDays=7))
+    )
     new_shape = wait_for(
         shop.live,
         accepted(
@@ -121,9 +125,9 @@ def test_generation_follows_the_image_retention_then_the_account_default(
 
     context.clock.advance(days=1, seconds=1)
     assert not visible(overridden) and not visible(new_shape)
-    assert visible(from_image) and visible(default)
+    assert visible(from_image) and visible(longer) and visible(default)
     context.clock.advance(days=2)
-    assert not visible(from_image) and visible(default)
+    assert not visible(from_image) and not visible(longer) and visible(default)
     context.clock.advance(days=4)
     assert not visible(default)
 

@@ -168,10 +168,11 @@ class PrivacyMachine(RuleBasedStateMachine):
             return
         assert usable, "another caller's, an erased or an expired photo was used"
         assert accepted["status"] == "PENDING"
-        # Retention: the call's, else the photo's (never outliving it), else the default.
+        # Retention: the call's, else the photo's, else the default; never outliving the photo
+        # it was made from, whatever the call asked for.
         expires = self.now() + timedelta(days=retention or 7)
-        if source is not None and retention is None:
-            days = int(source.id.split("retention-")[1].split("d/")[0])
+        if source is not None:
+            days = retention or int(source.id.split("retention-")[1].split("d/")[0])
             expires = min(self.now() + timedelta(days=days), source.expires_at)
         owners = {
             c for c in (customer or (source and source.customer), source and source.customer) if c

@@ -192,9 +192,10 @@ def _record(
                 or caller.retention_days
             )
             expires_at = now + timedelta(days=days)
-            if request.retention_days is None and source_image is not None:
-                # Retention taken from the stored photo: everything derived from it (the copy
-                # of the photo, the result) goes when the photo goes, not a full period later.
+            if source_image is not None:
+                # Contract 3 and 4: a stored photo keeps its own retention, and everything
+                # derived from it (the copy of the photo, the result) goes when it goes, also
+                # when the call asks for longer; a shorter retentionDays still shortens it.
                 expires_at = min(expires_at, source_image.expires_at)
             # A generation made from a customer's stored photo belongs to that customer even
             # when the call does not repeat the customerId: erasing them must reach its copy.
