@@ -220,6 +220,8 @@ BAD_FIELDS = [
     ({"externalUserId": "bad\nid"}, "externalUserId"),
     ({"customerId": "a", "externalUserId": "b"}, "externalUserId"),
     ({"retentionDays": "7", "keepForDays": "3"}, "keepForDays"),
+    ({"customerId": ""}, "customerId"),
+    ({"externalUserId": ""}, "externalUserId"),
 ]
 
 

@@ -35,9 +35,13 @@ async def upload_image(request: Request, caller: Caller = Depends(get_caller)) -
     data = await read_upload(upload, context.settings.max_upload_bytes)
     crop = form_bool(_text(form.get("crop")), "crop", default=True)
     # Errors name the field the client sent: the alias when the value came from it.
-    customer_field = "customerId" if _text(form.get("customerId")) else "externalUserId"
-    customer_id = _text(form.get(customer_field)) or None
-    if customer_id is not None and (len(customer_id) > 200 or not customer_id.isprintable()):
+    customer_field = "customerId" if form.get("customerId") is not None else "externalUserId"
+    customer_id = _text(form.get(customer_field))
+    # Sent but empty is refused like on /try-on: silently storing the photo unlinked would
+    # put it out of reach of that customer's erasure.
+    if customer_id is not None and (
+        not customer_id or len(customer_id) > 200 or not customer_id.isprintable()
+    ):
         raise validation_error(customer_field, "must be 1-200 printable characters")
     alias = _text(form.get("externalUserId"))
     if customer_field == "customerId" and alias and alias != customer_id:
