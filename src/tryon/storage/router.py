@@ -40,9 +40,9 @@ def get_file(
         content=data,
         media_type="image/png" if key.endswith(".png") else "image/jpeg",
         headers={
-            # Personal images: the browser may keep them until the link expires, shared caches
-            # (proxies, CDNs) never.
-            "Cache-Control": f"private, max-age={max(0, expires - now)}",
+            # Personal images: no cache keeps them, shared (proxies, CDNs) or the browser's own,
+            # so an erased photo is not shown again from a cache after the erasure.
+            "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
     )
