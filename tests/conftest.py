@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -18,6 +21,7 @@ from tryon.clock import ManualClock
 from tryon.config import Settings
 from tryon.context import AppContext, build_context
 from tryon.db import transaction
+from tryon.logs import configure_logging
 from tryon.server import RunningServer, start_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,3 +117,22 @@ def shop(make_shop) -> Shop:  # type: ignore[no-untyped-def]
 def sample_bytes(kind: str, name: str) -> bytes:
     """A shipped sample photo (people/1_posture.jpg, garments/shirts-3-front.jpg, ...)."""
     return (SAMPLES / kind / name).read_bytes()
+
+
+@pytest.fixture
+def capture_logs() -> Iterator[Callable[..., io.StringIO]]:
+    """``capture_logs(json_lines, level)``: logs configured as ``tryon serve`` does, written
+    into the returned string; the logging set-up is restored after the test."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+
+    def start(json_lines: bool, level: str = "DEBUG") -> io.StringIO:
+        configure_logging(level, json_lines=json_lines)
+        stream = io.StringIO()
+        root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+        return stream
+
+    yield start
+    root.handlers = saved_handlers
+    root.setLevel(saved_level)
+    structlog.reset_defaults()

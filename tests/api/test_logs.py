@@ -5,40 +5,26 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
 
 from tryon.accounts import service as accounts_service
-from tryon.logs import configure_logging
 from tryon.server import RunningServer
 
 SAMPLES = Path(__file__).resolve().parents[2] / "src" / "tryon" / "demo_samples"
 
 
-def _captured(json_lines: bool) -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("DEBUG", json_lines=json_lines)
-    stream = io.StringIO()
-    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
-    yield stream
-    root.handlers = saved_handlers
-    root.setLevel(saved_level)
-    structlog.reset_defaults()
-
-
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    yield from _captured(json_lines=True)
+def log_lines(capture_logs) -> io.StringIO:  # type: ignore[no-untyped-def]
+    return capture_logs(json_lines=True)
 
 
 @pytest.fixture(params=[False, True], ids=["console", "json"])
-def any_log_lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+def any_log_lines(request: pytest.FixtureRequest, capture_logs) -> io.StringIO:  # type: ignore[no-untyped-def]
     """Logs as ``tryon serve`` writes them by default (console) and with ``--log-json``."""
-    yield from _captured(json_lines=request.param)
+    return capture_logs(json_lines=request.param)
 
 
 def test_access_lines_carry_request_fields_and_no_secrets(

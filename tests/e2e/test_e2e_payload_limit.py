@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from e2e_helpers import assert_error, make_jpeg, upload
 
 from tryon.config import Settings
-from tryon.logs import configure_logging
 
 LIMIT = 48 * 1024
 
@@ -99,16 +96,8 @@ def test_bodies_under_the_limit_still_work(shop) -> None:
 
 
 @pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("INFO", json_lines=True)
-    stream = io.StringIO()
-    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
-    yield stream
-    root.handlers = saved_handlers
-    root.setLevel(saved_level)
-    structlog.reset_defaults()
+def json_logs(capture_logs) -> io.StringIO:  # type: ignore[no-untyped-def]
+    return capture_logs(json_lines=True, level="INFO")
 
 
 def test_refused_bodies_are_logged_as_413_with_a_request_id(shop, json_logs) -> None:  # type: ignore[no-untyped-def]
