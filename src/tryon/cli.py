@@ -387,7 +387,7 @@ def demo(
             engine=engine,
             progress=None if as_json else typer.echo,
         )
-    except (DemoError, FileNotFoundError) as exc:
+    except DemoError as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report))

@@ -166,13 +166,11 @@ def _prepare(out: Path, data_dir: Path) -> None:
 
 
 def _upload(client: httpx.Client, person_path: Path) -> str:
-    with person_path.open("rb") as handle:
-        photo = handle.read()
     response = send(
         client,
         "POST",
         "/images/upload",
-        files={"file": (person_path.name, photo, "image/jpeg")},
+        files={"file": (person_path.name, person_path.read_bytes(), "image/jpeg")},
         data={"crop": "false"},
     )
     return str(response.json()["imageId"])
@@ -224,13 +222,11 @@ def send(
 ) -> httpx.Response:
     """One API call the way a well-behaved client makes it: a 429 is waited out for the
     ``Retry-After`` seconds it names (a few times), any other error raises RuntimeError."""
-    for _ in range(RATE_LIMIT_RETRIES):
+    for attempt in range(RATE_LIMIT_RETRIES + 1):
         response = client.request(method, url, **request)
-        if response.status_code != 429:
+        if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
             break
         sleep(_retry_after_seconds(response))
-    else:
-        response = client.request(method, url, **request)
     _check(response)
     return response
 

@@ -120,14 +120,18 @@ def optional_str(
     return value
 
 
-def optional_identifier(document: dict[str, Any], key: str, path: str) -> str | None:
-    """An id chosen by the client (externalId, customerId): 1-200 printable characters."""
-    value = optional_str(document, key, path, MAX_ID_LENGTH)
-    if value is None:
-        return None
-    if not value or not value.isprintable():
-        raise validation_error(path, "must be 1-200 printable characters")
+def checked_identifier(value: str, path: str) -> str:
+    """An id chosen by the client (externalId, customerId, Idempotency-Key), wherever it comes
+    from (JSON, form field, path, header): 1-200 printable characters."""
+    if not value or len(value) > MAX_ID_LENGTH or not value.isprintable():
+        raise validation_error(path, f"must be 1-{MAX_ID_LENGTH} printable characters")
     return value
+
+
+def optional_identifier(document: dict[str, Any], key: str, path: str) -> str | None:
+    """``checked_identifier`` of a JSON field, None when it is absent."""
+    value = optional_str(document, key, path, MAX_ID_LENGTH)
+    return None if value is None else checked_identifier(value, path)
 
 
 def optional_bool(document: dict[str, Any], key: str, path: str) -> bool | None:

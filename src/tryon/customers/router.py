@@ -9,23 +9,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from tryon.accounts.service import Caller
 from tryon.customers import service as customers_service
 from tryon.deps import get_context, get_full_caller, public_base_url
-from tryon.errors import validation_error
+from tryon.wire import checked_identifier
 
 router = APIRouter()
 # Ids are the merchant's (``gid://shop/Customer/42`` has slashes): ``:path`` takes them whole.
 # The receipts route goes first, so the access route does not swallow ``.../erasures``.
 
 
-def _check(customer_id: str) -> None:
-    if not 1 <= len(customer_id) <= 200 or not customer_id.isprintable():
-        raise validation_error("customerId", "must be 1-200 printable characters")
-
-
 @router.delete("/customers/{customer_id:path}", status_code=204, summary="Erase a customer's data")
 def erase_customer(
     customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> Response:
-    _check(customer_id)
+    checked_identifier(customer_id, "customerId")
     customers_service.erase_customer(get_context(request), caller, customer_id)
     return Response(status_code=204)
 
@@ -34,7 +29,7 @@ def erase_customer(
 def get_erasures(
     customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> dict[str, Any]:
-    _check(customer_id)
+    checked_identifier(customer_id, "customerId")
     items = customers_service.erasure_receipts(get_context(request), caller, customer_id)
     return {"items": items, "count": len(items)}
 
@@ -45,7 +40,7 @@ def get_erasures(
 def get_customer(
     customer_id: str, request: Request, caller: Caller = Depends(get_full_caller)
 ) -> dict[str, Any]:
-    _check(customer_id)
+    checked_identifier(customer_id, "customerId")
     return customers_service.customer_data(
         get_context(request), caller, customer_id, public_base_url(request)
     )

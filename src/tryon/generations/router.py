@@ -13,12 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from tryon.accounts.service import Caller
 from tryon.context import AppContext
 from tryon.deps import get_caller, get_context, public_base_url
-from tryon.errors import validation_error
 from tryon.generations import service as generations_service
 from tryon.generations.schemas import generation_object, parse_try_on
 from tryon.openapi_bodies import TRY_ON_SCHEMA, json_or_multipart
 from tryon.storage.urls import signed_url
-from tryon.wire import read_body
+from tryon.wire import checked_identifier, read_body
 
 router = APIRouter()
 SYNC_POLL_SECONDS = 0.25
@@ -31,8 +30,7 @@ async def _accept(request: Request, caller: Caller, idempotency_key: str | None)
     try_on = parse_try_on(body.document)
     idempotency = None
     if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
-            raise validation_error("Idempotency-Key", "must be 1-200 printable characters")
+        checked_identifier(idempotency_key, "Idempotency-Key")
         fingerprint = generations_service.body_fingerprint(body.document, body.files)
         idempotency = (idempotency_key, fingerprint)
     return await run_in_threadpool(

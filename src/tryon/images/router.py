@@ -12,7 +12,7 @@ from tryon.errors import ApiError, validation_error
 from tryon.images import service as images_service
 from tryon.openapi_bodies import UPLOAD_BODY
 from tryon.storage.urls import signed_url
-from tryon.wire import form_bool, optional_retention, read_upload
+from tryon.wire import checked_identifier, form_bool, optional_retention, read_upload
 
 router = APIRouter()
 
@@ -39,10 +39,8 @@ async def upload_image(request: Request, caller: Caller = Depends(get_caller)) -
     customer_id = _text(form.get(customer_field))
     # Sent but empty is refused like on /try-on: silently storing the photo unlinked would
     # put it out of reach of that customer's erasure.
-    if customer_id is not None and (
-        not customer_id or len(customer_id) > 200 or not customer_id.isprintable()
-    ):
-        raise validation_error(customer_field, "must be 1-200 printable characters")
+    if customer_id is not None:
+        checked_identifier(customer_id, customer_field)
     alias = _text(form.get("externalUserId"))
     if customer_field == "customerId" and alias and alias != customer_id:
         raise validation_error("externalUserId", "differs from customerId")
